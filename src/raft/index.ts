@@ -1,0 +1,12 @@
+export { RaftNode } from './node.js';
+export type { PeerStatus, Status } from './node.js';
+export { Raft } from './raft.js';
+export type { RaftConfig, RaftLogger } from './config.js';
+export { silentLogger } from './config.js';
+export type { Storage } from './storage.js';
+export { MemoryStorage } from './memory-storage.js';
+export { RaftError, ProposalDroppedError, InvariantError, invariant } from './errors.js';
+export type { RaftErrorCode } from './errors.js';
+export { validateConfChange } from './conf-change.js';
+export { seededRandom } from './rand.js';
+export * from './types.js';

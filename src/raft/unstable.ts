@@ -1,0 +1,70 @@
+import { invariant } from './errors.js';
+import type { Entry, Snapshot } from './types.js';
+
+/**
+ * Entries and a snapshot the core has accepted but the caller has not yet reported durable.
+ * entries[i] has index offset + i. Everything here is handed out in the next Ready.
+ */
+export class Unstable {
+  snapshot: Snapshot | null = null;
+  entries: Entry[] = [];
+
+  constructor(public offset: number) {}
+
+  maybeFirstIndex(): number | null {
+    return this.snapshot ? this.snapshot.metadata.index + 1 : null;
+  }
+
+  maybeLastIndex(): number | null {
+    if (this.entries.length > 0) return this.offset + this.entries.length - 1;
+    return this.snapshot ? this.snapshot.metadata.index : null;
+  }
+
+  maybeTerm(i: number): number | null {
+    if (i < this.offset) {
+      return this.snapshot?.metadata.index === i ? this.snapshot.metadata.term : null;
+    }
+    const last = this.maybeLastIndex();
+    if (last === null || i > last) return null;
+    return this.entries[i - this.offset]!.term;
+  }
+
+  /** The caller has persisted entries up to (index, term): forget them here. */
+  stableTo(index: number, term: number): void {
+    const t = this.maybeTerm(index);
+    // A mismatch means the entries were replaced after the Ready was handed out: keep the new ones.
+    if (t !== term || index < this.offset) return;
+    this.entries = this.entries.slice(index + 1 - this.offset);
+    this.offset = index + 1;
+  }
+
+  stableSnapTo(index: number): void {
+    if (this.snapshot?.metadata.index === index) this.snapshot = null;
+  }
+
+  restore(snap: Snapshot): void {
+    this.offset = snap.metadata.index + 1;
+    this.entries = [];
+    this.snapshot = snap;
+  }
+
+  truncateAndAppend(ents: readonly Entry[]): void {
+    const first = ents[0];
+    if (first === undefined) return;
+    const after = first.index;
+    if (after === this.offset + this.entries.length) {
+      this.entries.push(...ents);
+    } else if (after <= this.offset) {
+      // Replaces everything unstable, and (once persisted) the durable suffix from `after` on.
+      this.offset = after;
+      this.entries = [...ents];
+    } else {
+      this.entries = [...this.entries.slice(0, after - this.offset), ...ents];
+    }
+  }
+
+  slice(lo: number, hi: number): Entry[] {
+    invariant(lo >= this.offset && hi <= this.offset + this.entries.length, () => `unstable.slice(${lo},${hi}) out of [${this.offset},${this.offset + this.entries.length}]`);
+    return this.entries.slice(lo - this.offset, hi - this.offset);
+  }
+}

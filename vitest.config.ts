@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'e2e/**/*.test.ts'],
+    environment: 'node',
+    // 2-core machines: two workers keep the simulator seeds moving without starving each other.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    pool: 'forks',
+    testTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
