@@ -1,4 +1,5 @@
-import type { ConfChange, ConfState } from './types.js';
+import { invariant } from './errors.js';
+import type { ConfChange, ConfState, Entry } from './types.js';
 
 /*
  * Membership changes: one server at a time, taking effect when the change is applied.
@@ -40,4 +41,19 @@ export function validateConfChange(cs: ConfState, change: ConfChange): string | 
       if (isVoter && cs.voters.length === 1) return `${change.node} is the last voter; a cluster cannot remove its last voter`;
       return null;
   }
+}
+
+/**
+ * The log a new cluster starts from: one committed membership change per initial member, at
+ * term 1 (as etcd's Bootstrap does). Every member starts from the same entries; a node that joins
+ * later receives them by replication (or a snapshot that covers them), so its view of the
+ * membership is always derived from the log.
+ */
+export function bootstrapEntries(cs: ConfState): Entry[] {
+  invariant(cs.voters.length > 0, 'a cluster needs at least one voter to bootstrap');
+  const changes: ConfChange[] = [
+    ...[...cs.voters].sort().map((node) => ({ type: 'addVoter' as const, node })),
+    ...[...cs.learners].sort().map((node) => ({ type: 'addLearner' as const, node })),
+  ];
+  return changes.map((change, i) => ({ kind: 'confChange', term: 1, index: i + 1, change }));
 }

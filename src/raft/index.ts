@@ -7,6 +7,6 @@ export type { Storage } from './storage.js';
 export { MemoryStorage } from './memory-storage.js';
 export { RaftError, ProposalDroppedError, InvariantError, invariant } from './errors.js';
 export type { RaftErrorCode } from './errors.js';
-export { validateConfChange } from './conf-change.js';
+export { bootstrapEntries, validateConfChange } from './conf-change.js';
 export { seededRandom } from './rand.js';
 export * from './types.js';

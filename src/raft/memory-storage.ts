@@ -2,6 +2,7 @@ import { RaftError, errCompacted, errUnavailable, invariant } from './errors.js'
 import type { Storage } from './storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 import { emptyHardState, entrySize } from './types.js';
+import { bootstrapEntries } from './conf-change.js';
 import { limitSize } from './util.js';
 
 const emptyConfState: ConfState = { voters: [], learners: [] };
@@ -27,10 +28,15 @@ export class MemoryStorage implements Storage {
     this.hardState = hs;
   }
 
-  /** Sets the configuration a brand-new cluster starts with (before any entry exists). */
+  /**
+   * Starts a brand-new cluster: its initial membership is written as committed log entries (see
+   * bootstrapEntries), so a node added later learns it by replicating the log like anything else.
+   */
   bootstrap(confState: ConfState): void {
-    invariant(this.lastIndex() === 0, 'bootstrap needs an empty storage');
-    this.snap = { ...this.snap, metadata: { ...this.snap.metadata, confState } };
+    invariant(this.lastIndex() === 0 && this.snap.metadata.index === 0, 'bootstrap needs an empty storage');
+    const entries = bootstrapEntries(confState);
+    this.append(entries);
+    this.hardState = { term: 1, vote: null, commit: entries.length };
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {

@@ -45,6 +45,7 @@ function cluster(ids: string[], seed = 1) {
 describe('raft smoke', () => {
   it('elects a leader and replicates a proposal to every node', () => {
     const c = cluster(['a', 'b', 'c']);
+    c.pump(); // Apply the bootstrap membership entries.
     c.nodes.get('a')!.campaign();
     c.pump();
     expect(c.nodes.get('a')!.status().role).toBe('leader');
