@@ -1,6 +1,7 @@
 import { RaftError, invariant } from './errors.js';
 import type { Storage } from './storage.js';
 import type { Entry, Snapshot } from './types.js';
+import { entrySize } from './types.js';
 import { Unstable } from './unstable.js';
 import { limitSize } from './util.js';
 
@@ -166,16 +167,14 @@ export class RaftLog {
   slice(lo: number, hi: number, maxBytes: number): Entry[] {
     invariant(lo >= this.firstIndex() && hi <= this.lastIndex() + 1 && lo <= hi, () => `slice(${lo},${hi}) out of [${this.firstIndex()},${this.lastIndex() + 1}]`);
     const offset = this.unstable.offset;
-    let ents: Entry[] = [];
-    if (lo < offset) {
-      ents = this.storage.entries(lo, Math.min(hi, offset), maxBytes);
-      if (ents.length < Math.min(hi, offset) - lo) return ents; // Size limit reached in storage.
-    }
-    if (hi > offset) {
-      const tail = this.unstable.slice(Math.max(lo, offset), hi);
-      ents = ents.length > 0 ? [...ents, ...tail] : tail;
-    }
-    return limitSize(ents, maxBytes);
+    if (hi <= offset) return this.storage.entries(lo, hi, maxBytes);
+    if (lo >= offset) return this.unstable.sliceBounded(lo, hi, maxBytes);
+    const head = this.storage.entries(lo, offset, maxBytes);
+    if (head.length < offset - lo) return head; // Size limit reached in storage.
+    const used = head.reduce((s, e) => s + entrySize(e), 0);
+    if (used >= maxBytes) return head;
+    const tail = this.unstable.sliceBounded(offset, hi, maxBytes - used);
+    return limitSize([...head, ...tail], maxBytes);
   }
 
   snapshot(): Snapshot {

@@ -108,7 +108,9 @@ export class MemoryStorage implements Storage {
     const freshFirst = fresh[0];
     invariant(freshFirst !== undefined, 'append: nothing left after trimming');
     invariant(freshFirst.index <= this.lastIndex() + 1, () => `append at ${freshFirst.index} leaves a gap after ${this.lastIndex()}`);
-    this.ents = [...this.ents.slice(0, freshFirst.index - this.offset()), ...fresh];
+    // Truncate a conflicting suffix (if any), then append in place: appends must stay O(new).
+    this.ents.length = freshFirst.index - this.offset();
+    for (const e of fresh) this.ents.push(e);
   }
 
   /** Total payload size held, for tests and metrics. */

@@ -101,6 +101,7 @@ export class RaftNode {
   ready(): Ready {
     invariant(this.inFlight === null, 'ready() called again before advance() of the previous Ready');
     const r = this.raft;
+    r.flushProposals();
     const hs = this.hardState();
     const hardChanged = this.hardChanged();
     const rd: Ready = {

@@ -54,6 +54,7 @@ export class Raft {
   /** Reads asked before this leader committed an entry of its term: answered once it has. */
   private pendingReadsBeforeCommit: { context: string; from: NodeId }[] = [];
   private uncommittedBytes = 0;
+  private proposalsToBroadcast = false;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -69,8 +70,26 @@ export class Raft {
       this.vote = hardState.vote;
       this.log.commitTo(hardState.commit);
     }
-    if (this.cfg.applied > 0) this.log.appliedTo(this.cfg.applied);
+    if (this.cfg.applied > 0) {
+      this.log.appliedTo(this.cfg.applied);
+      this.replayAppliedConfChanges();
+    }
     this.becomeFollower(this.term, null);
+  }
+
+  /**
+   * On a restart with `applied` set, the entries up to it are not handed out again, so the
+   * membership changes among them must be re-applied here: storage's confState is only the
+   * snapshot's.
+   */
+  private replayAppliedConfChanges(): void {
+    const lo = this.log.firstIndex();
+    if (this.log.applied < lo) return;
+    for (const e of this.log.slice(lo, this.log.applied + 1, Number.MAX_SAFE_INTEGER)) {
+      if (e.kind === 'confChange' && validateConfChange(this.tracker.confState(), e.change) === null) {
+        this.tracker.applyChange(e.change, this.log.lastIndex() + 1);
+      }
+    }
   }
 
   // ---- Queries ------------------------------------------------------------------------------
@@ -113,13 +132,20 @@ export class Raft {
     this.role = 'leader';
     this.lead = this.id;
     this.tracker.mustGet(this.id).becomeReplicate();
+    this.appendLeaderNoop();
     // Conservatively assume the tail may hold a membership change: none is proposed until this
-    // leader has applied its whole log (this also closes the single-server change bug, see
-    // conf-change.ts).
+    // leader has applied its whole log including its no-op, i.e. committed an entry of its term
+    // (this closes the single-server change bug, see conf-change.ts).
     this.pendingConfIndex = this.log.lastIndex();
-    // The no-op of the new term: committing it commits every earlier entry (§5.4.2, Figure 8).
-    this.appendEntries([{ kind: 'normal', term: this.term, index: 0, data: new Uint8Array(0) }], true);
     this.cfg.logger.info(`${this.id} became leader at term ${this.term}`);
+  }
+
+  /**
+   * The no-op of a new term: committing it commits every earlier entry (§5.4.2, Figure 8 and
+   * §8), and until it commits the leader serves no ReadIndex.
+   */
+  protected appendLeaderNoop(): void {
+    this.appendEntries([{ kind: 'normal', term: this.term, index: 0, data: new Uint8Array(0) }], true);
   }
 
   private reset(term: number): void {
@@ -213,7 +239,7 @@ export class Raft {
       this.cfg.logger.warn(`${this.id} cannot campaign at term ${this.term}: a committed membership change is not applied yet`);
       return;
     }
-    this.campaign(this.cfg.preVote && kind === 'preElection' ? 'preElection' : kind);
+    this.campaign(kind === 'preElection' && !this.cfg.preVote ? 'election' : kind);
   }
 
   private hasUnappliedConfChange(): boolean {
@@ -339,7 +365,11 @@ export class Raft {
       // leader itself asked for the transfer.
       if (!m.transfer && this.inLease()) return false;
       if (m.type === 'preVote') return true; // Pre-votes never change our term.
+      // Adopt the term, but keep our election timer running unless we grant the vote (§5.2):
+      // otherwise a node that cannot win keeps resetting the timer of the one that can.
+      const elapsed = this.electionElapsed;
       this.becomeFollower(m.term, null);
+      this.electionElapsed = elapsed;
       return true;
     }
     if (m.type === 'preVoteResp' && !m.reject) return true; // Our own future term, echoed back.
@@ -587,8 +617,17 @@ export class Raft {
   private appendProposal(e: Entry): { index: number; term: number } {
     const index = this.appendEntries([e]);
     if (index === null) throw new ProposalDroppedError(`too many uncommitted bytes (limit ${this.cfg.maxUncommittedBytes})`, this.lead);
-    this.bcastAppend();
+    // Batching: the appends go out when the next Ready is taken, so every proposal made until
+    // then shares one message per follower.
+    this.proposalsToBroadcast = true;
     return { index, term: this.term };
+  }
+
+  /** Sends the appends for proposals made since the last Ready (see appendProposal). */
+  flushProposals(): void {
+    if (!this.proposalsToBroadcast) return;
+    this.proposalsToBroadcast = false;
+    if (this.role === 'leader') this.bcastAppend();
   }
 
   /** Called when committed entries were applied: frees their bytes from the uncommitted budget. */
@@ -608,10 +647,8 @@ export class Raft {
       this.cfg.logger.warn(`${this.id} skips invalid membership change: ${problem}`);
       return;
     }
-    const next = this.log.lastIndex() + 1;
-    if (change.type === 'addVoter') this.tracker.addVoter(change.node, next);
-    else if (change.type === 'addLearner') this.tracker.addLearner(change.node, next);
-    else this.removeNode(change.node);
+    if (change.type === 'removeNode') this.removeNode(change.node);
+    else this.tracker.applyChange(change, this.log.lastIndex() + 1);
     if (this.role !== 'leader') return;
     // The quorum changed: commit may move, and new members need appends.
     if (!this.commitAndBroadcast()) this.bcastAppend();

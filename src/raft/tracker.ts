@@ -1,6 +1,6 @@
 import { invariant } from './errors.js';
 import { Progress } from './progress.js';
-import type { ConfState, NodeId } from './types.js';
+import type { ConfChange, ConfState, NodeId } from './types.js';
 import { quorumValue } from './util.js';
 
 export type VoteResult = 'won' | 'lost' | 'pending';
@@ -110,6 +110,13 @@ export class ProgressTracker {
     invariant(!this.voters.includes(id), () => `cannot demote voter ${id} to learner`);
     if (!this.learners.includes(id)) this.learners = [...this.learners, id].sort();
     if (!this.progress.has(id)) this.progress.set(id, new Progress(nextIndex, this.maxInflight, true));
+  }
+
+  /** Applies an already validated membership change. */
+  applyChange(change: ConfChange, nextIndex: number): void {
+    if (change.type === 'addVoter') this.addVoter(change.node, nextIndex);
+    else if (change.type === 'addLearner') this.addLearner(change.node, nextIndex);
+    else this.remove(change.node);
   }
 
   remove(id: NodeId): void {

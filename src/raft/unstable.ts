@@ -1,5 +1,6 @@
 import { invariant } from './errors.js';
 import type { Entry, Snapshot } from './types.js';
+import { entrySize } from './types.js';
 
 /**
  * Entries and a snapshot the core has accepted but the caller has not yet reported durable.
@@ -52,19 +53,27 @@ export class Unstable {
     const first = ents[0];
     if (first === undefined) return;
     const after = first.index;
-    if (after === this.offset + this.entries.length) {
-      this.entries.push(...ents);
-    } else if (after <= this.offset) {
+    if (after <= this.offset) {
       // Replaces everything unstable, and (once persisted) the durable suffix from `after` on.
       this.offset = after;
-      this.entries = [...ents];
+      this.entries = [];
     } else {
-      this.entries = [...this.entries.slice(0, after - this.offset), ...ents];
+      this.entries.length = Math.min(this.entries.length, after - this.offset);
     }
+    for (const e of ents) this.entries.push(e);
   }
 
-  slice(lo: number, hi: number): Entry[] {
+  /** Entries from lo (at most up to hi) whose sizes add up to at most maxBytes, but at least one. */
+  sliceBounded(lo: number, hi: number, maxBytes: number): Entry[] {
     invariant(lo >= this.offset && hi <= this.offset + this.entries.length, () => `unstable.slice(${lo},${hi}) out of [${this.offset},${this.offset + this.entries.length}]`);
-    return this.entries.slice(lo - this.offset, hi - this.offset);
+    let end = lo - this.offset;
+    const stop = hi - this.offset;
+    let bytes = 0;
+    while (end < stop) {
+      bytes += entrySize(this.entries[end]!);
+      if (bytes > maxBytes && end > lo - this.offset) break;
+      end++;
+    }
+    return this.entries.slice(lo - this.offset, end);
   }
 }

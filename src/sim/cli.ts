@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import { isVariantName } from './mutants.js';
 import { runSeed, type SimResult } from './run.js';
+import type { SimProfile } from './simulation.js';
 
-const usage = `usage: npm run sim -- [--seeds N] [--start S] [--seed S] [--nodes 3|5] [--variant correct|commit-previous-term|double-vote] [--trace] [--quiet]
+const usage = `usage: npm run sim -- [--seeds N] [--start S] [--seed S] [--nodes 3|5] [--variant correct|commit-previous-term|double-vote]
+                     [--profile mixed|churn] [--trace] [--quiet]
   --seeds N    run N consecutive seeds starting at --start (default 0)
   --seed S     run exactly one seed (same as --start S --seeds 1)
   --trace      print the event trace of a failing (or single) seed`;
 
-function parse(): { start: number; count: number; nodes: number; variant: string; trace: boolean; quiet: boolean } {
+function parse(): { start: number; count: number; nodes: number; variant: string; profile: string; trace: boolean; quiet: boolean } {
   const { values } = parseArgs({
     options: {
       seeds: { type: 'string' },
@@ -15,6 +17,7 @@ function parse(): { start: number; count: number; nodes: number; variant: string
       seed: { type: 'string' },
       nodes: { type: 'string' },
       variant: { type: 'string' },
+      profile: { type: 'string' },
       trace: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -39,6 +42,7 @@ function parse(): { start: number; count: number; nodes: number; variant: string
     count: single ? 1 : int(values.seeds, 'seeds', 100),
     nodes: int(values.nodes, 'nodes', 3),
     variant: values.variant ?? 'correct',
+    profile: values.profile ?? 'mixed',
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -50,6 +54,11 @@ function main(): void {
     console.error(`unknown --variant "${opts.variant}"\n${usage}`);
     process.exit(2);
   }
+  if (opts.profile !== 'mixed' && opts.profile !== 'churn') {
+    console.error(`unknown --profile "${opts.profile}"\n${usage}`);
+    process.exit(2);
+  }
+  const profile: SimProfile = opts.profile;
   if (opts.nodes < 1 || opts.nodes > 9) {
     console.error(`--nodes must be between 1 and 9\n${usage}`);
     process.exit(2);
@@ -60,7 +69,7 @@ function main(): void {
   let elections = 0;
   let ops = 0;
   for (let seed = opts.start; seed < opts.start + opts.count; seed++) {
-    const r = runSeed({ seed, nodes: opts.nodes, variant: opts.variant, trace: opts.trace });
+    const r = runSeed({ seed, nodes: opts.nodes, variant: opts.variant, profile, trace: opts.trace });
     elections += r.stats.elections;
     ops += r.ops.ok;
     if (r.linearizable === 'unknown') unknown++;
@@ -74,7 +83,7 @@ function main(): void {
   }
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(
-    `${opts.count} seeds (${opts.start}..${opts.start + opts.count - 1}), ${opts.nodes} nodes, variant ${opts.variant}: ${failures} failing, ${unknown} with linearizability undecided, ${elections} leaders elected, ${ops} client ops completed, ${secs.toFixed(1)} s`,
+    `${opts.count} seeds (${opts.start}..${opts.start + opts.count - 1}), ${opts.nodes} nodes, variant ${opts.variant}, profile ${profile}: ${failures} failing, ${unknown} with linearizability undecided, ${elections} leaders elected, ${ops} client ops completed, ${secs.toFixed(1)} s`,
   );
   process.exit(failures > 0 ? 1 : 0);
 }

@@ -7,8 +7,14 @@ import type { Simulation } from './simulation.js';
  * leadership and changes membership, all drawn from the simulation's seed.
  */
 export function injectFault(sim: Simulation): void {
-  const r = sim.rand;
-  const roll = r.float();
+  if (sim.params.profile === 'churn') churn(sim);
+  else mixed(sim);
+  stopRemovedNodes(sim);
+  sim.trace(`network: ${sim.network.describe()}`);
+}
+
+function mixed(sim: Simulation): void {
+  const roll = sim.rand.float();
   if (roll < 0.16) partitionRandomly(sim);
   else if (roll < 0.26) isolateLeader(sim);
   else if (roll < 0.34) cutOneWay(sim);
@@ -17,8 +23,37 @@ export function injectFault(sim: Simulation): void {
   else if (roll < 0.74) degradeLinks(sim);
   else if (roll < 0.82) transferLeadership(sim);
   else changeMembership(sim);
-  stopRemovedNodes(sim);
-  sim.trace(`network: ${sim.network.describe()}`);
+}
+
+/**
+ * Leader churn: leaders cut off (alone, or with one follower that keeps taking their entries)
+ * or killed soon after they win, with quick heals, so uncommitted tails of several terms pile
+ * up on different minorities, as in the paper's Figure 8.
+ */
+function churn(sim: Simulation): void {
+  const roll = sim.rand.float();
+  if (roll < 0.2) isolateLeader(sim);
+  else if (roll < 0.4) isolateLeaderWithOne(sim);
+  else if (roll < 0.6) sim.network.heal();
+  else if (roll < 0.8) crashLeader(sim);
+  else if (roll < 0.9) degradeLinks(sim);
+  else partitionRandomly(sim);
+}
+
+function isolateLeaderWithOne(sim: Simulation): void {
+  const leader = sim.leader();
+  if (!leader) return;
+  const others = sim.rand.shuffle(memberIds(sim).filter((id) => id !== leader.id));
+  sim.network.heal();
+  sim.network.partition([[leader.id, ...others.slice(0, 1)], others.slice(1)]);
+  sim.stats.partitions++;
+}
+
+function crashLeader(sim: Simulation): void {
+  const leader = sim.leader();
+  if (!leader) return;
+  sim.crash(leader);
+  sim.scheduleRestart(leader, sim.rand.range(30, 300));
 }
 
 function memberIds(sim: Simulation): NodeId[] {

@@ -3,7 +3,7 @@ import { Violation } from './checkers.js';
 import { injectFault } from './faults.js';
 import { encodeCommand } from './kv.js';
 import type { VariantName } from './mutants.js';
-import { Simulation, unitsPerTick, type SimParams, type SimStats } from './simulation.js';
+import { Simulation, unitsPerTick, type SimParams, type SimProfile, type SimStats } from './simulation.js';
 
 export interface SimResult {
   readonly seed: number;
@@ -26,13 +26,15 @@ export const defaultParams: Omit<SimParams, 'seed'> = {
   clients: 3,
   keys: 3,
   faultUntil: 3000,
-  healLeaderTicks: 60,
+  healLeaderTicks: 100,
   healSettleUnits: 6000,
   trace: false,
+  profile: 'mixed',
 };
 
-export function replayCommand(seed: number, nodes: number, variant: VariantName): string {
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${variant === 'correct' ? '' : ` --variant ${variant}`} --trace`;
+export function replayCommand(seed: number, nodes: number, variant: VariantName, profile: SimProfile): string {
+  const extra = `${variant === 'correct' ? '' : ` --variant ${variant}`}${profile === 'mixed' ? '' : ` --profile ${profile}`}`;
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${extra} --trace`;
 }
 
 /** One seed: faults, then heal and check liveness, then check the client history. */
@@ -63,7 +65,7 @@ export function runSeed(p: Partial<SimParams> & { seed: number }): SimResult {
     ops: sim.history.counts(),
     stats: sim.stats,
     config: sim.describeConfig(),
-    replay: replayCommand(params.seed, params.nodes, params.variant),
+    replay: replayCommand(params.seed, params.nodes, params.variant, params.profile),
     trace: sim.traceLines,
   };
 }
@@ -87,7 +89,7 @@ function awaitLeader(sim: Simulation): void {
     const core = l.core();
     return core.log.term(core.log.committed) === core.term;
   });
-  sim.errorIfNot(elected, 'liveness', () => `no leader committed in its term within ${sim.params.healLeaderTicks} ticks after healing`);
+  sim.errorIfNot(elected, 'liveness', () => `no leader committed in its term within ${sim.params.healLeaderTicks} ticks after healing: ${describeMembers(sim)}`);
   sim.stats.ticksToLeaderAfterHeal = Math.round((sim.now - start) / unitsPerTick);
 }
 

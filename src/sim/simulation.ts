@@ -25,7 +25,14 @@ export interface SimParams {
   /** After healing: the bound, in time units, for every pending proposal to resolve. */
   readonly healSettleUnits: number;
   readonly trace: boolean;
+  /**
+   * 'mixed': every kind of fault, at a moderate rate. 'churn': leaders isolated, crashed and
+   * healed in quick succession with one-entry messages, the conditions of the paper's Figure 8.
+   */
+  readonly profile: SimProfile;
 }
+
+export type SimProfile = 'mixed' | 'churn';
 
 type SimEvent =
   | { readonly kind: 'tick'; readonly node: NodeId; readonly inc: number }
@@ -34,7 +41,8 @@ type SimEvent =
   | { readonly kind: 'client'; readonly client: number }
   | { readonly kind: 'timeout'; readonly client: number; readonly opId: number }
   | { readonly kind: 'fault' }
-  | { readonly kind: 'restart'; readonly node: NodeId };
+  | { readonly kind: 'restart'; readonly node: NodeId }
+  | { readonly kind: 'crash'; readonly node: NodeId; readonly inc: number };
 
 interface ClientState {
   readonly id: number;
@@ -92,8 +100,8 @@ export class Simulation {
       randomInt: (n) => coreRand.int(n),
       preVote: this.rand.chance(0.8),
       checkQuorum: this.rand.chance(0.8),
-      maxSizePerMsg: this.rand.pick([1, 600, 1 << 20]),
-      maxInflightMsgs: this.rand.pick([1, 4, 64]),
+      maxSizePerMsg: params.profile === 'churn' ? 1 : this.rand.pick([1, 600, 1 << 20]),
+      maxInflightMsgs: params.profile === 'churn' ? 1 : this.rand.pick([1, 4, 64]),
     };
     this.snapshotEvery = this.rand.pick([4, 16, 64, 1_000_000]);
     this.keepEntries = this.rand.pick([0, 3, 30]);
@@ -212,6 +220,14 @@ export class Simulation {
         return this.onTimeout(ev.client, ev.opId);
       case 'fault':
         return this.onFault();
+      case 'crash': {
+        const node = this.nodes.get(ev.node);
+        if (node && node.incarnation === ev.inc && !this.healed) {
+          this.crash(node);
+          this.scheduleRestart(node, this.rand.range(30, 300));
+        }
+        return;
+      }
       case 'restart': {
         const node = this.nodes.get(ev.node);
         if (node && !this.healed) this.restart(node);
@@ -240,6 +256,10 @@ export class Simulation {
         this.stats.elections++;
         this.trace(`${node.id} leads term ${core.term}`);
         this.checker.checkLeaderCompleteness(node.id, core);
+        // Churn: some leaders die while still bringing followers up to date (Figure 8).
+        if (this.params.profile === 'churn' && !this.healed && this.rand.chance(0.3)) {
+          this.queue.push(this.now + this.rand.range(2, 40), { kind: 'crash', node: node.id, inc: node.incarnation });
+        }
       }
     }
     const rn = node.mustRaft();
@@ -385,7 +405,8 @@ export class Simulation {
   private onFault(): void {
     if (this.healed) return;
     this.onFaultHook();
-    this.queue.push(this.now + this.rand.range(80, 400), { kind: 'fault' });
+    const [lo, hi] = this.params.profile === 'churn' ? [20, 150] : [80, 400];
+    this.queue.push(this.now + this.rand.range(lo, hi), { kind: 'fault' });
   }
 
   scheduleRestart(node: SimNode, after: number): void {

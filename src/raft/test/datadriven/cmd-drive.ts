@@ -5,16 +5,20 @@ import type { Env } from './env.js';
 
 const encoder = new TextEncoder();
 
-/** Runs a client call; a refused proposal is an expected outcome, printed with its leader hint. */
-function attempt(env: Env, f: () => void): boolean {
+/** Runs a client call; a refusal is an expected outcome, returned as the line to print. */
+function refusal(f: () => void): string | null {
   try {
     f();
-    return true;
+    return null;
   } catch (e) {
     if (!(e instanceof ProposalDroppedError)) throw e;
-    env.print(`refused: ${e.reason} (leader hint: ${e.leaderHint ?? '-'})`);
-    return false;
+    return `refused: ${e.reason} (leader hint: ${e.leaderHint ?? '-'})`;
   }
+}
+
+function attempt(env: Env, f: () => void): void {
+  const refused = refusal(f);
+  if (refused !== null) env.print(refused);
 }
 
 function idAndRest(a: Args, usage: string): [string, string[]] {
@@ -35,12 +39,16 @@ export function propose(env: Env, a: Args): void {
   const payloads = count === undefined ? data : data.flatMap((d) => Array.from({ length: count }, (_, i) => `${d}${i + 1}`));
   const node = env.peer(id).node;
   const indexes: number[] = [];
+  let refused: string | null = null;
   for (const d of payloads) {
-    if (!attempt(env, () => indexes.push(node.propose(encoder.encode(d)).index))) break;
+    refused = refusal(() => indexes.push(node.propose(encoder.encode(d)).index));
+    if (refused !== null) break;
   }
-  if (indexes.length === 0) return;
-  const range = indexes.length === 1 ? `${indexes[0]}` : `${indexes[0]}..${indexes[indexes.length - 1]}`;
-  env.print(`proposed at index ${range}`);
+  if (indexes.length > 0) {
+    const range = indexes.length === 1 ? `${indexes[0]}` : `${indexes[0]}..${indexes[indexes.length - 1]}`;
+    env.print(`proposed at index ${range}`);
+  }
+  if (refused !== null) env.print(refused);
 }
 
 /** propose-conf-change ID add-voter|add-learner|remove NODE */

@@ -30,43 +30,47 @@ export function deliverMsgs(env: Env, a: Args): void {
   if (a.positional().length === 0 && !a.has('drop')) throw new Error('deliver-msgs ID... or drop=(ID,..)');
   env.maybeQuietly(a.bool('quiet', false), () => {
     for (const id of a.list('drop') ?? []) {
-      for (const m of env.takeMsgs(id, keep)) env.print(`${fmtMsg(m)} (dropped)`);
+      for (const m of env.net.take(id, keep)) env.print(`${fmtMsg(m)} (dropped)`);
     }
-    for (const id of a.positional()) env.deliver(env.takeMsgs(id, keep));
+    for (const id of a.positional()) env.deliver(env.net.take(id, keep));
   });
 }
 
-/** dup-msgs ID [type=..]: the network duplicates the queued messages to ID (copies go last). */
+/**
+ * dup-msgs ID [type=..] [stash=true]: the network duplicates the queued messages to ID. The
+ * copies go last in the queue, or with stash=true into the stash (delivered much later).
+ */
 export function dupMsgs(env: Env, a: Args): void {
   const keep = selector(a);
+  const toStash = a.bool('stash', false);
   for (const id of a.positional()) {
-    const copies = env.queue.filter((m) => m.to === id && keep(m)).map((m) => ({ ...m }));
-    env.queue.push(...copies);
-    for (const m of copies) env.print(`duplicated ${fmtMsg(m)}`);
+    const copies = env.net.queue.filter((m) => m.to === id && keep(m)).map((m) => ({ ...m }));
+    (toStash ? env.net.stash : env.net.queue).push(...copies);
+    for (const m of copies) env.print(`duplicated ${fmtMsg(m)}${toStash ? ' (stashed)' : ''}`);
   }
 }
 
 /** stash-msgs ID [type=..]: hold the queued messages to ID back (delayed in the network). */
 export function stashMsgs(env: Env, a: Args): void {
   for (const id of a.positional()) {
-    const held = env.takeMsgs(id, selector(a));
-    env.stash.push(...held);
+    const held = env.net.take(id, selector(a));
+    env.net.stash.push(...held);
     for (const m of held) env.print(`stashed ${fmtMsg(m)}`);
   }
 }
 
 /** unstash-msgs: the delayed messages arrive after everything queued meanwhile (reordering). */
 export function unstashMsgs(env: Env): void {
-  for (const m of env.stash) env.print(`re-queued ${fmtMsg(m)}`);
-  env.queue.push(...env.stash);
-  env.stash = [];
+  for (const m of env.net.stash) env.print(`re-queued ${fmtMsg(m)}`);
+  env.net.queue.push(...env.net.stash);
+  env.net.stash = [];
 }
 
 /** msgs: print the messages in flight. */
 export function msgs(env: Env): void {
-  if (env.queue.length === 0 && env.stash.length === 0) env.print('no messages');
-  for (const m of env.queue) env.print(fmtMsg(m));
-  for (const m of env.stash) env.print(`${fmtMsg(m)} (stashed)`);
+  if (env.net.queue.length === 0 && env.net.stash.length === 0) env.print('no messages');
+  for (const m of env.net.queue) env.print(fmtMsg(m));
+  for (const m of env.net.stash) env.print(`${fmtMsg(m)} (stashed)`);
 }
 
 /** stabilize [ID...] [quiet=true]: process Readies and deliver messages among the ids until quiet. */
@@ -76,17 +80,20 @@ export function stabilize(env: Env, a: Args): void {
 }
 
 /**
- * elapse ticks=N [until=leader]: N rounds of (tick every live node, then stabilize). With
+ * elapse ticks=N [until=leader] [quiet=true]: N rounds of (tick every live node, then stabilize). With
  * until=leader it stops after the round in which a leader appeared. Quiet rounds print nothing.
  */
 export function elapse(env: Env, a: Args): void {
   const ticks = a.int('ticks');
   const untilLeader = a.str('until', '') === 'leader';
+  const quiet = a.bool('quiet', false);
   for (let t = 1; t <= ticks; t++) {
-    env.section(`tick ${t}`, () => {
-      for (const id of env.upIds()) env.peer(id).node.tick();
-      env.stabilize(env.ids());
-    });
+    env.maybeQuietly(quiet, () =>
+      env.section(`tick ${t}`, () => {
+        for (const id of env.upIds()) env.peer(id).node.tick();
+        env.stabilize(env.ids());
+      }),
+    );
     const leader = env.upIds().find((id) => env.peer(id).node.status().role === 'leader');
     if (untilLeader && leader !== undefined) {
       env.print(`${leader} is leader after ${t} ticks`);
@@ -104,8 +111,8 @@ export function partition(env: Env, a: Args): void {
   if (rest.length > 0) groups.push(rest);
   const groupOf = new Map<string, number>();
   groups.forEach((g, i) => g.forEach((id) => groupOf.set(id, i)));
-  env.cuts.clear();
-  for (const x of env.ids()) for (const y of env.ids()) if (groupOf.get(x) !== groupOf.get(y)) env.cuts.add(`${x}->${y}`);
+  env.net.heal();
+  for (const x of env.ids()) for (const y of env.ids()) if (groupOf.get(x) !== groupOf.get(y)) env.net.cut(x, y);
   env.print(`partitioned: ${groups.map((g) => `(${g.join(',')})`).join(' ')}`);
 }
 
@@ -114,18 +121,19 @@ export function isolate(env: Env, a: Args): void {
   for (const id of a.positional()) {
     for (const other of env.ids()) {
       if (other === id) continue;
-      env.cuts.add(`${id}->${other}`);
-      env.cuts.add(`${other}->${id}`);
+      env.net.cut(id, other);
+      env.net.cut(other, id);
     }
   }
 }
 
-/** drop from=ID to=(ID,..): a one-way cut. */
+/** drop from=(ID,..) to=(ID,..) [type=(app,..)]: a one-way cut, of some message types only if type= is given. */
 export function drop(env: Env, a: Args): void {
-  for (const from of a.list('from') ?? []) for (const to of a.list('to') ?? []) env.cuts.add(`${from}->${to}`);
+  const types = a.list('type');
+  for (const from of a.list('from') ?? []) for (const to of a.list('to') ?? []) env.net.cut(from, to, types);
 }
 
 /** heal: remove every cut. */
 export function heal(env: Env): void {
-  env.cuts.clear();
+  env.net.heal();
 }

@@ -66,12 +66,22 @@ export function logLevel(env: Env, a: Args): void {
   env.logLevel = level as LogLevel;
 }
 
-/** crash ID: the node stops; whatever it had not persisted is lost. Messages to it are dropped. */
+/**
+ * crash ID: the node stops; whatever it had not persisted is lost, and so are the messages in
+ * flight to it (and any sent to it while it is down). What it already sent stays in flight.
+ */
 export function crash(env: Env, a: Args): void {
-  for (const id of a.positional()) env.peer(id).down = true;
+  for (const id of a.positional()) {
+    env.peer(id).down = true;
+    const lost = env.net.take(id).length;
+    if (lost > 0) env.print(`${id}: ${lost} message(s) in flight to it lost`);
+  }
 }
 
-/** restart ID: rebuilds the node from its storage (works on a live node too: crash + restart). */
+/**
+ * restart ID: rebuilds the node from its storage (works on a live node too: crash + restart).
+ * The application's state is durable (as Larder's files are), so it resumes at its applied index.
+ */
 export function restart(env: Env, a: Args): void {
   for (const id of a.positional()) {
     env.restart(id);

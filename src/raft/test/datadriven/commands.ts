@@ -1,3 +1,4 @@
+import { InvariantError, RaftError } from '../../errors.js';
 import { Args } from './args.js';
 import * as drive from './cmd-drive.js';
 import * as inspect from './cmd-inspect.js';
@@ -55,7 +56,10 @@ export function runCommand(env: Env, tc: TestCase): string {
     handler(env, new Args(tc));
   } catch (e) {
     if (!isCoreError(e)) throw e;
-    env.print(`PANIC ${e.name}: ${e.message}`);
+    // An invariant or an untyped throw is a core bug; other RaftErrors are refusals (of the
+    // storage, say) that a script may provoke on purpose.
+    const typed = e instanceof RaftError && !(e instanceof InvariantError);
+    env.print(typed ? `error: ${e.message}` : `PANIC ${e.name}: ${e.message}`);
   }
   const out = env.takeOutput();
   return out === '' ? 'ok' : out;

@@ -5,6 +5,7 @@ import { seededRandom } from '../../rand.js';
 import type { Message } from '../../types.js';
 import { AppState, byId } from './app.js';
 import { fmtConf, fmtMsg, fmtReady } from './format.js';
+import { Network } from './network.js';
 
 /** Per-node settings from `add-nodes`; undefined means the core's default. */
 export interface NodeOptions {
@@ -40,12 +41,7 @@ export type LogLevel = 'none' | 'warn' | 'info';
  */
 export class Env {
   readonly peers = new Map<string, Peer>();
-  /** Messages sent and not yet delivered, in send order. */
-  queue: Message[] = [];
-  /** Messages held back by `stash-msgs`, to be re-queued later (delay, reordering). */
-  stash: Message[] = [];
-  /** One-way cuts "from->to": messages across them are dropped. */
-  readonly cuts = new Set<string>();
+  readonly net = new Network();
   logLevel: LogLevel = 'none';
   private out: string[] = [];
   private indent = '';
@@ -113,33 +109,31 @@ export class Env {
   addPeer(id: string, storage: MemoryStorage, opts: NodeOptions): Peer {
     const randomInt = opts.seed === undefined ? () => 0 : seededRandom(opts.seed * 1000 + Number(id)).int;
     const app = new AppState(storage.snapshot());
-    const p: Peer = { id, opts, storage, randomInt, app, down: false, node: undefined as unknown as RaftNode };
-    p.node = new RaftNode(this.raftConfig(p));
+    const node = new RaftNode(this.raftConfig(id, storage, opts, randomInt, app.applied));
+    const p: Peer = { id, opts, storage, randomInt, app, node, down: false };
     this.peers.set(id, p);
     return p;
   }
 
-  /** Rebuilds the node from what it persisted; the application restarts from the snapshot. */
+  /** Rebuilds the node from what it persisted; the application keeps what it applied. */
   restart(id: string): void {
     const p = this.peer(id);
-    p.app = new AppState(p.storage.snapshot());
-    p.node = new RaftNode(this.raftConfig(p));
+    p.node = new RaftNode(this.raftConfig(id, p.storage, p.opts, p.randomInt, p.app.applied));
     p.down = false;
   }
 
-  private raftConfig(p: Peer): RaftConfig {
-    const o = p.opts;
+  private raftConfig(id: string, storage: MemoryStorage, o: NodeOptions, randomInt: (n: number) => number, applied: number): RaftConfig {
     const optional = {
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
       maxInflightMsgs: o.maxInflightMsgs,
       maxSizePerMsg: o.maxSizePerMsg,
       maxUncommittedBytes: o.maxUncommittedBytes,
-      applied: p.app.applied > 0 ? p.app.applied : undefined,
+      applied: applied > 0 ? applied : undefined,
     };
     // Absent keys, not undefined ones: the core fills defaults by spreading over them.
     const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
-    return { id: p.id, storage: p.storage, electionTick: o.electionTick, heartbeatTick: o.heartbeatTick, randomInt: p.randomInt, logger: this.logger(), ...defined };
+    return { id, storage, electionTick: o.electionTick, heartbeatTick: o.heartbeatTick, randomInt, logger: this.logger(), ...defined };
   }
 
   private logger(): RaftLogger {
@@ -175,25 +169,19 @@ export class Env {
 
   /** Puts `m` on the network unless a cut drops it; returns how to print it. */
   private send(m: Message): string {
-    if (this.cuts.has(`${m.from}->${m.to}`)) return `${fmtMsg(m)} (dropped)`;
-    this.queue.push(m);
+    if (this.net.isCut(m)) return `${fmtMsg(m)} (dropped)`;
+    if (this.peers.get(m.to)?.down === true) return `${fmtMsg(m)} (dropped: ${m.to} is down)`;
+    this.net.queue.push(m);
     return fmtMsg(m);
   }
 
   // ---- Delivery -----------------------------------------------------------------------------
 
-  /** Takes the queued messages to `id` that `keep` selects, in order. */
-  takeMsgs(id: string, keep: (m: Message) => boolean = () => true): Message[] {
-    const taken = this.queue.filter((m) => m.to === id && keep(m));
-    this.queue = this.queue.filter((m) => !taken.includes(m));
-    return taken;
-  }
-
   /** Steps each message into its recipient, unless it is down or cut off (then it is lost). */
   deliver(msgs: readonly Message[]): void {
     for (const m of msgs) {
       const p = this.peers.get(m.to);
-      const why = p === undefined ? 'no such node' : p.down ? `${m.to} is down` : this.cuts.has(`${m.from}->${m.to}`) ? 'cut' : null;
+      const why = p === undefined ? 'no such node' : p.down ? `${m.to} is down` : this.net.isCut(m) ? 'cut' : null;
       if (why !== null || p === undefined) {
         this.print(`${fmtMsg(m)} (dropped: ${why})`);
         continue;
@@ -215,7 +203,7 @@ export class Env {
         this.nested(() => this.processReady(id));
       }
       for (const id of ids) {
-        const msgs = this.takeMsgs(id);
+        const msgs = this.net.take(id);
         if (msgs.length === 0) continue;
         quiet = false;
         this.print(`> ${id} receiving messages`);

@@ -18,8 +18,16 @@ export function fmtEntry(e: Entry): string {
   return `${e.term}/${e.index} ${body}`;
 }
 
+/** Long runs of entries are elided in the middle: the ends show where a batch starts and stops. */
+const ELIDE_OVER = 6;
+
+function elide(items: readonly string[]): string[] {
+  if (items.length <= ELIDE_OVER) return [...items];
+  return [...items.slice(0, 2), `... ${items.length - 4} more ...`, ...items.slice(-2)];
+}
+
 export function fmtEntries(es: readonly Entry[]): string {
-  return `[${es.map(fmtEntry).join(', ')}]`;
+  return `[${elide(es.map(fmtEntry)).join(', ')}]`;
 }
 
 export function fmtIds(ids: readonly string[]): string {
@@ -85,8 +93,8 @@ export function fmtReady(rd: Ready, sent: (m: Message) => string): string[] {
   if (rd.softState) out.push(`state: ${rd.softState.role} lead=${rd.softState.lead ?? '-'}`);
   if (rd.hardState) out.push(`hardstate: ${fmtHard(rd.hardState)}`);
   if (rd.snapshot) out.push(`snapshot: ${fmtSnap(rd.snapshot)}`);
-  pushList(out, 'entries', rd.entries.map(fmtEntry));
-  pushList(out, 'committed', rd.committedEntries.map(fmtEntry));
+  pushList(out, 'entries', elide(rd.entries.map(fmtEntry)));
+  pushList(out, 'committed', elide(rd.committedEntries.map(fmtEntry)));
   pushList(out, 'messages', rd.messages.map(sent));
   for (const r of rd.readStates) out.push(`read-state: ctx=${r.context} index=${r.index}`);
   return out;
