@@ -54,7 +54,7 @@ const nodeGlobals = Object.fromEntries(
 );
 
 export default defineConfig(
-  { ignores: ['out/', 'dist/', 'coverage/', 'test-results/', 'bench-results/', 'playwright-report/', 'node_modules/'] },
+  { ignores: ['out/', 'dist/', 'coverage/', 'test-results/', 'bench-results/', 'playwright-report/', 'node_modules/', 'src/shared/proto/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -454,8 +454,11 @@ export class Raft {
 
   private handleTimeoutNow(m: Message): void {
     if (this.role === 'leader' || !this.promotable()) return;
+    if (this.hasUnappliedConfChange()) {
+      this.cfg.logger.warn(`${this.id} ignores TimeoutNow from ${m.from}: a committed membership change is not applied yet`);
+      return;
+    }
     this.cfg.logger.info(`${this.id} campaigns at once: leadership transfer from ${m.from}`);
-    if (this.hasUnappliedConfChange()) return;
     this.campaign('transfer');
   }
 

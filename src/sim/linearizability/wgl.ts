@@ -10,9 +10,9 @@ const NIL = -1;
 const HEAD = 0;
 
 /**
- * The history as a doubly linked list of call and return events in time order (Wing & Gong).
- * Node 0 is the head sentinel; op i has call node 2i+1 and return node 2i+2. Linearizing an op
- * unlinks both of its events; backtracking relinks them. Because undo happens in exact reverse
+ * The completed ops as a doubly linked list of call and return events in time order (Wing &
+ * Gong). Node 0 is the head sentinel; op i has call node 2i+1 and return node 2i+2. Linearizing an
+ * op unlinks both of its events; backtracking relinks them. Because undo happens in exact reverse
  * order (a stack), the unlinked nodes' own pointers stay valid for relinking ("dancing links").
  */
 class EventList {
@@ -22,11 +22,11 @@ class EventList {
   constructor(m: CompiledKey) {
     const n = m.ops.length;
     const time = (node: number): number => {
-      const o = m.ops[(node - 1) >> 1]!;
-      // Unknown outcome: the op may take effect arbitrarily late, so it never returns.
-      return isCall(node) ? o.call : (o.ret ?? Infinity);
+      const o = m.ops[opOf(node)]!;
+      return isCall(node) ? o.call : o.ret!; // only completed ops are listed
     };
-    const nodes = Array.from({ length: 2 * n }, (_, k) => k + 1);
+    const nodes: number[] = [];
+    for (let i = 0; i < n; i++) if (m.known[i] === 1) nodes.push(2 * i + 1, 2 * i + 2);
     // Equal times: calls first. A precedes B only if A.ret < B.call, so an op called at the very
     // instant another returns is concurrent with it and must be a candidate before that return.
     nodes.sort((a, b) => {
@@ -48,33 +48,69 @@ class EventList {
 
   /** Unlinks op i's call and return. */
   lift(i: number): void {
-    this.unlink(2 * i + 1);
-    this.unlink(2 * i + 2);
+    unlink(this.next, this.prev, 2 * i + 1);
+    unlink(this.next, this.prev, 2 * i + 2);
   }
 
   /** Undoes lift(i); must be called in reverse order of lifts. */
   unlift(i: number): void {
-    this.relink(2 * i + 2);
-    this.relink(2 * i + 1);
+    relink(this.next, this.prev, 2 * i + 2);
+    relink(this.next, this.prev, 2 * i + 1);
+  }
+}
+
+/**
+ * The unknown-outcome ops not yet linearized, in call order. They have no return event: each
+ * may take effect at any time after its call, so it stays a candidate for the rest of the search.
+ * Keeping them out of the EventList spares the main scan from stepping over them every time.
+ * Node 0 is the head sentinel; op i is node i+1.
+ */
+class OptionalList {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+
+  constructor(m: CompiledKey) {
+    const n = m.ops.length;
+    this.next = new Int32Array(n + 1).fill(NIL);
+    this.prev = new Int32Array(n + 1).fill(NIL);
+    let last = HEAD;
+    for (let i = 0; i < n; i++) {
+      if (m.known[i] === 1) continue; // ops are in call order already
+      this.next[last] = i + 1;
+      this.prev[i + 1] = last;
+      last = i + 1;
+    }
   }
 
-  private unlink(node: number): void {
-    const p = this.prev[node]!;
-    const q = this.next[node]!;
-    this.next[p] = q;
-    if (q !== NIL) this.prev[q] = p;
+  lift(i: number): void {
+    unlink(this.next, this.prev, i + 1);
   }
 
-  private relink(node: number): void {
-    const p = this.prev[node]!;
-    const q = this.next[node]!;
-    this.next[p] = node;
-    if (q !== NIL) this.prev[q] = node;
+  unlift(i: number): void {
+    relink(this.next, this.prev, i + 1);
   }
+}
+
+function unlink(next: Int32Array, prev: Int32Array, node: number): void {
+  const p = prev[node]!;
+  const q = next[node]!;
+  next[p] = q;
+  if (q !== NIL) prev[q] = p;
+}
+
+function relink(next: Int32Array, prev: Int32Array, node: number): void {
+  const p = prev[node]!;
+  const q = next[node]!;
+  next[p] = node;
+  if (q !== NIL) prev[q] = node;
 }
 
 function isCall(node: number): boolean {
   return (node & 1) === 1;
+}
+
+function opOf(node: number): number {
+  return (node - 1) >> 1;
 }
 
 /** The set of linearized ops, as a bitset that can be turned into a compact Map key. */
@@ -106,106 +142,144 @@ class OpSet {
 /**
  * Wing-Gong search with Lowe's memoization, for one key.
  *
- * Walk the event list from the head: every call before the first remaining return is a candidate
- * to linearize next. A candidate the model accepts is linearized (events unlinked, pushed on an
- * explicit stack) unless the resulting configuration was seen before: a configuration seen before
- * either failed or is an ancestor, so revisiting it is pointless. Reaching a return whose op is not
- * linearized means no candidate works: pop and try the next candidate after the popped one.
+ * The candidates to linearize next are the completed ops whose call comes before the first
+ * remaining return event (the "deadline"), then the unknown-outcome ops called by the deadline.
+ * A candidate the model accepts is linearized (unlinked, pushed on an explicit stack) unless the
+ * resulting configuration was seen before: a configuration seen before either failed or is an
+ * ancestor, so revisiting it is pointless. When no candidate works, pop and resume the scan after
+ * the popped op. Success when every completed op is linearized: leftover unknown-outcome ops are
+ * taken never to have happened.
  *
- * Success as soon as the first remaining return belongs to an unknown-outcome op: those sort after
- * every completed op, so all completed ops are linearized and the leftover optional ops may be
- * considered never to have happened.
+ * Completed candidates are tried before unknown-outcome ones: optional writes are rarely needed,
+ * and trying them eagerly leads into long dead ends. The order affects speed, not the verdict.
  */
 export function searchKey(m: CompiledKey, maxSteps: number): SearchResult {
   return new Search(m).run(maxSteps);
 }
 
 class Search {
-  private readonly list: EventList;
+  private readonly events: EventList;
+  private readonly optional: OptionalList;
   private readonly linearized: OpSet;
   private readonly seen = new Set<string>();
-  /** Triples: state before the op, op, pass it was found in. */
-  private readonly stack: number[] = [];
+  // The stack, as parallel arrays: op, state before it, deadline when it was chosen.
+  private readonly stackOp: number[] = [];
+  private readonly stackState: number[] = [];
+  private readonly stackDeadline: number[] = [];
   private state = ABSENT;
-  /** 0: scanning completed ops only; 1: unknown-outcome ops only (see mayGoNext). */
-  private pass = 0;
   private knownDone = 0;
   private bestKnown = -1;
   private best: readonly number[] = [];
+  // Scan cursors: `node` walks the event list; once it reaches a return (whose time becomes the
+  // deadline), `opt` walks the optional list.
+  private node = NIL;
+  private opt = NIL;
+  private inOptional = false;
+  private deadline = 0;
 
   constructor(private readonly m: CompiledKey) {
-    this.list = new EventList(m);
+    this.events = new EventList(m);
+    this.optional = new OptionalList(m);
     this.linearized = new OpSet(m.ops.length);
   }
 
+  /** One step = one candidate considered or one backtrack. */
   run(maxSteps: number): SearchResult {
-    const { m, list } = this;
-    let node = list.next[HEAD]!;
-    for (let steps = 1; node !== NIL; steps++) {
+    this.restartScan();
+    for (let steps = 1; ; steps++) {
       if (steps > maxSteps) return { kind: 'budget', steps: maxSteps };
-      const i = (node - 1) >> 1;
-      if (isCall(node)) {
-        node = this.tryLinearize(i) ? list.next[HEAD]! : list.next[node]!;
-      } else if (m.known[i] === 0) {
-        return { kind: 'linearizable' };
-      } else if (this.pass === 0) {
-        this.pass = 1;
-        node = list.next[HEAD]!;
-      } else if (this.stack.length > 0) {
-        node = list.next[2 * this.backtrack() + 1]!;
-      } else {
-        return { kind: 'violation', longestPrefix: this.best };
+      if (!this.inOptional) {
+        if (this.node === NIL) return { kind: 'linearizable' }; // no completed op left
+        this.stepKnown();
+      } else if (!this.stepOptional()) {
+        if (this.stackOp.length === 0) return { kind: 'violation', longestPrefix: this.best };
+        this.backtrack();
       }
     }
-    return { kind: 'linearizable' }; // the list emptied: every op was linearized
+  }
+
+  private restartScan(): void {
+    this.inOptional = false;
+    this.node = this.events.next[HEAD]!;
+  }
+
+  private stepKnown(): void {
+    const node = this.node;
+    if (!isCall(node)) {
+      this.deadline = this.m.ops[opOf(node)]!.ret!;
+      this.inOptional = true;
+      this.opt = this.optional.next[HEAD]!;
+    } else if (this.tryLinearize(opOf(node))) {
+      this.restartScan();
+    } else {
+      this.node = this.events.next[node]!;
+    }
+  }
+
+  /** Returns false when no optional candidate is left at this point. */
+  private stepOptional(): boolean {
+    const opt = this.opt;
+    if (opt === NIL || this.m.ops[opt - 1]!.call > this.deadline) return false;
+    if (this.tryLinearize(opt - 1)) this.restartScan();
+    else this.opt = this.optional.next[opt]!;
+    return true;
   }
 
   /** Linearizes op i next if allowed and new; returns whether it did. */
   private tryLinearize(i: number): boolean {
     if (!this.mayGoNext(i)) return false;
-    const next = step(this.m, this.state, i);
+    const m = this.m;
+    const next = step(m, this.state, i);
     if (next === NO_MOVE) return false;
-    const { linearized, stack } = this;
+    const { linearized } = this;
     linearized.add(i);
-    // The restriction in mayGoNext depends on the last op, so it is part of the configuration.
-    const key = linearized.keyWith(next) + (this.m.known[i] === 0 ? `*${this.state}` : '');
+    // mayGoNext's restriction depends on the last op, so it is part of the configuration.
+    const key = linearized.keyWith(next) + (m.known[i] === 0 ? `*${this.state}` : '');
     if (this.seen.has(key)) {
       linearized.remove(i);
       return false;
     }
     this.seen.add(key);
-    stack.push(this.state, i, this.pass);
+    this.stackOp.push(i);
+    this.stackState.push(this.state);
+    this.stackDeadline.push(this.deadline);
     this.state = next;
-    this.pass = 0;
-    this.list.lift(i);
-    this.knownDone += this.m.known[i]!;
-    if (this.knownDone > this.bestKnown) {
-      this.bestKnown = this.knownDone;
-      this.best = prefixOf(stack);
+    if (m.known[i] === 1) {
+      this.events.lift(i);
+      this.knownDone++;
+      if (this.knownDone > this.bestKnown) {
+        this.bestKnown = this.knownDone;
+        this.best = [...this.stackOp];
+      }
+    } else {
+      this.optional.lift(i);
     }
     return true;
   }
 
-  /** Undoes the last linearization; returns the op it removed. */
-  private backtrack(): number {
-    const { stack } = this;
-    this.pass = stack.pop()!;
-    const j = stack.pop()!;
-    this.state = stack.pop()!;
+  /** Undoes the last linearization and resumes the scan just after the op it removed. */
+  private backtrack(): void {
+    const j = this.stackOp.pop()!;
+    this.state = this.stackState.pop()!;
+    this.deadline = this.stackDeadline.pop()!;
     this.linearized.remove(j);
-    this.list.unlift(j);
-    this.knownDone -= this.m.known[j]!;
-    return j;
+    if (this.m.known[j] === 1) {
+      this.events.unlift(j);
+      this.knownDone--;
+      this.inOptional = false;
+      this.node = this.events.next[2 * j + 1]!;
+    } else {
+      this.optional.unlift(j);
+      this.inOptional = true;
+      this.opt = this.optional.next[j + 1]!;
+    }
   }
 
   /**
    * Prunes candidates without losing any linearization. If some linearization exists, one exists
    * that uses as few unknown-outcome ops as possible and, among those, places them as late as
-   * possible; it obeys every rule below, so searching only such orders is complete.
+   * possible; it obeys both rules below, so searching only such orders is complete.
    *
-   * - Pass order: completed ops are tried first, optional ones only when none of those works.
-   *   Optional writes are rarely needed, and trying them eagerly leads into long dead ends.
-   *   This affects speed only.
    * - Twins: optional ops with identical effect (same kind and abstract values, e.g. all puts of
    *   unobserved values) are interchangeable once called, so they are used in index order.
    * - After an optional op u, the next op must depend on u's effect: not a put (u could be left
@@ -214,19 +288,12 @@ class Search {
    */
   private mayGoNext(i: number): boolean {
     const m = this.m;
-    if (m.known[i] !== 1 - this.pass) return false;
     const twin = m.twin[i]!;
     if (twin !== NO_TWIN && !this.linearized.has(twin)) return false;
-    const { stack } = this;
-    if (stack.length === 0 || m.known[stack[stack.length - 2]!] === 1) return true;
+    const top = this.stackOp.length - 1;
+    if (top < 0 || m.known[this.stackOp[top]!] === 1) return true;
     if (m.kind[i] === PUT) return false;
     const readOnly = m.kind[i] === GET || (m.known[i] === 1 && m.casOk[i] === 0);
-    return !readOnly || step(m, stack[stack.length - 3]!, i) === NO_MOVE;
+    return !readOnly || step(m, this.stackState[top]!, i) === NO_MOVE;
   }
-}
-
-function prefixOf(stack: readonly number[]): number[] {
-  const ops: number[] = [];
-  for (let k = 1; k < stack.length; k += 3) ops.push(stack[k]!);
-  return ops;
 }

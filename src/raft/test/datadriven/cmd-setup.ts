@@ -7,7 +7,7 @@ import { fmtConf, fmtSnap } from './format.js';
 /**
  * add-nodes N [voters=(1,2,3)] [learners=(4)] [index=I] [election-tick=10] [heartbeat-tick=1]
  *   [prevote=true] [checkquorum=true] [max-inflight=N] [max-size=BYTES] [max-uncommitted=BYTES]
- *   [seed=S]
+ *   [max-apply=BYTES] [seed=S]
  * Adds N nodes with the next free ids. With voters=, they start as members of that
  * configuration: from an empty log, or (index=I) from a snapshot at index I, term 1. Without
  * voters=, a node starts empty, knowing no configuration: a node about to join a cluster.
@@ -24,9 +24,11 @@ export function addNodes(env: Env, a: Args): void {
   env.print(`options: election-tick=${opts.electionTick} heartbeat-tick=${opts.heartbeatTick} prevote=${show(opts.preVote)} checkquorum=${show(opts.checkQuorum)}`);
   for (let id = first; id < first + count; id++) {
     const p = env.addPeer(String(id), initialStorage(cs, index), opts);
-    // A bootstrapped node starts with its membership as committed log entries: apply them now,
-    // as a starting node would before doing anything else.
-    env.maybeQuietly(true, () => env.processReady(p.id));
+    // A bootstrapped node starts with its membership as committed log entries: apply them now
+    // (over several Readies if max-apply pages them), as a starting node would first thing.
+    env.maybeQuietly(true, () => {
+      while (p.node.hasReady()) env.processReady(p.id);
+    });
     const st = p.node.status();
     const snap = p.storage.snapshot().metadata;
     const start = snap.index > 0 ? ` snapshot=(index=${snap.index} term=${snap.term})` : '';
@@ -47,6 +49,7 @@ function nodeOptions(a: Args): NodeOptions {
     maxInflightMsgs: a.optInt('max-inflight'),
     maxSizePerMsg: a.optInt('max-size'),
     maxUncommittedBytes: a.optInt('max-uncommitted'),
+    maxApplyBytes: a.optInt('max-apply'),
     seed: a.optInt('seed'),
   };
 }

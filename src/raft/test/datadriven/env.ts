@@ -16,6 +16,7 @@ export interface NodeOptions {
   readonly maxInflightMsgs: number | undefined;
   readonly maxSizePerMsg: number | undefined;
   readonly maxUncommittedBytes: number | undefined;
+  readonly maxApplyBytes: number | undefined;
   /** Seed of the node's randomized election timeout; undefined: always exactly electionTick. */
   readonly seed: number | undefined;
 }
@@ -129,6 +130,7 @@ export class Env {
       maxInflightMsgs: o.maxInflightMsgs,
       maxSizePerMsg: o.maxSizePerMsg,
       maxUncommittedBytes: o.maxUncommittedBytes,
+      maxApplyBytes: o.maxApplyBytes,
       applied: applied > 0 ? applied : undefined,
     };
     // Absent keys, not undefined ones: the core fills defaults by spreading over them.
