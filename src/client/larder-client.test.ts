@@ -1,0 +1,104 @@
+import { Metadata, Server, ServerCredentials, status, type ServerErrorResponse, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LarderServiceService, type DownloadRequest, type DownloadResponse, type FileInfo } from '../shared/proto/larder/v1/store.js';
+import { LarderClient } from './larder-client.js';
+import { backoffMs, leaderAddressKey, retryAfterMsKey, shedReasonKey } from './retry.js';
+
+const servers: Server[] = [];
+afterEach(() => servers.splice(0).forEach((s) => s.forceShutdown()));
+
+const info: FileInfo = { hash: 'ab'.repeat(32), names: ['f'], size: 10, mime: 'text/plain', chunks: [], createdAtMs: 1, viaNode: 'n1' };
+
+function err(code: status, details: string, md: Record<string, string> = {}): ServerErrorResponse {
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(md)) metadata.set(k, v);
+  return Object.assign(new Error(details), { code, details, metadata });
+}
+
+async function serve(impl: Partial<Record<keyof typeof LarderServiceService, unknown>>): Promise<string> {
+  const server = new Server();
+  server.addService(LarderServiceService, impl as UntypedServiceImplementation);
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  servers.push(server);
+  return `127.0.0.1:${port}`;
+}
+
+describe('LarderClient', () => {
+  it('backs off with full jitter, capped', () => {
+    const policy = { baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 1 };
+    expect(backoffMs(0, policy, () => 0.999)).toBe(99);
+    expect(backoffMs(3, policy, () => 0.5)).toBe(400);
+    expect(backoffMs(30, policy, () => 0.999)).toBe(999);
+    expect(backoffMs(5, policy, () => 0)).toBe(0);
+  });
+
+  it('retries an unavailable node and reads from the next one', async () => {
+    const down = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.UNAVAILABLE, 'restarting')) });
+    const up = await serve({ stat: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { info }) });
+    const client = new LarderClient({ endpoints: [down, up], retry: { baseDelayMs: 1 } });
+    await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
+    client.close();
+  });
+
+  it('follows a NOT_LEADER hint for writes', async () => {
+    const leader = await serve({ delete: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { deleted: true }) });
+    const follower = await serve({ delete: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.FAILED_PRECONDITION, 'not leader', { [leaderAddressKey]: leader })) });
+    const client = new LarderClient({ endpoints: [follower], retry: { baseDelayMs: 1 } });
+    await expect(client.delete(info.hash, 'token-123')).resolves.toBe(true);
+    client.close();
+  });
+
+  it('does not retry errors a retry cannot fix', async () => {
+    let calls = 0;
+    const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => (calls++, cb(err(status.NOT_FOUND, 'no such file'))) });
+    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 } });
+    await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ grpcCode: status.NOT_FOUND });
+    expect(calls).toBe(1);
+    client.close();
+  });
+
+  it('honours a shed answer\'s retry-after hint and reports the shed', async () => {
+    let calls = 0;
+    const node = await serve({
+      stat: (_c: unknown, cb: (e: unknown, r?: unknown) => void) => (++calls === 1 ? cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '60', [shedReasonKey]: 'cpu' })) : cb(null, { info })),
+    });
+    const shed: number[] = [];
+    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 }, onShed: (_e, ms) => shed.push(ms) });
+    const t0 = Date.now();
+    await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+    expect(shed).toEqual([60]);
+    client.close();
+  });
+
+  it('gives up at the deadline with the last error', async () => {
+    const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.UNAVAILABLE, 'down for good')) });
+    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 20, deadlineMs: 200 } });
+    await expect(client.stat({ hash: info.hash })).rejects.toThrow(/gave up retrying: .*down for good/);
+    client.close();
+  });
+
+  it('resumes an interrupted download at the byte where it stopped', async () => {
+    const content = Buffer.from('0123456789');
+    const requests: DownloadRequest[] = [];
+    const flaky = (call: ServerWritableStream<DownloadRequest, DownloadResponse>): void => {
+      requests.push(call.request);
+      const from = call.request.offset;
+      call.write({ info, data: Buffer.alloc(0) });
+      if (requests.length === 1) {
+        call.write({ info: undefined, data: content.subarray(from, from + 4) });
+        setTimeout(() => call.emit('error', err(status.UNAVAILABLE, 'node died')), 20);
+        return;
+      }
+      call.write({ info: undefined, data: content.subarray(from) });
+      call.end();
+    };
+    const node = await serve({ download: flaky });
+    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 } });
+    const parts: Buffer[] = [];
+    await client.download({ hash: info.hash }, (d) => void parts.push(Buffer.from(d)));
+    expect(Buffer.concat(parts).toString()).toBe('0123456789');
+    expect(requests.map((r) => r.offset)).toEqual([0, 4]);
+    client.close();
+  });
+});

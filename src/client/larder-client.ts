@@ -1,0 +1,203 @@
+import { Metadata, credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  LarderServiceClient,
+  ReadConsistency,
+  type AcquireLockResponse,
+  type ClusterInfoResponse,
+  type FileInfo,
+  type GetStatusResponse,
+  type ListResponse,
+  type UploadResponse,
+  type WatchStatusResponse,
+} from '../shared/proto/larder/v1/store.js';
+import { LarderClientError, backoffMs, classify, defaultRetry, type RetryPolicy } from './retry.js';
+
+export interface LarderClientInit {
+  /** host:port of one or more nodes; reads go round-robin, writes follow the leader. */
+  readonly endpoints: readonly string[];
+  readonly retry?: Partial<RetryPolicy>;
+  readonly credentials?: ChannelCredentials;
+  /** Called when a request was shed by a node's admission control (before retrying). */
+  readonly onShed?: (endpoint: string, retryAfterMs: number) => void;
+}
+
+export interface UploadInput {
+  readonly name: string;
+  readonly mime: string;
+  readonly size?: number;
+  /** Re-creatable source of the bytes, so an upload can be retried from the start. */
+  readonly open: () => AsyncIterable<Uint8Array>;
+  readonly onProgress?: (bytesSent: number) => void;
+}
+
+export interface DownloadOptions {
+  readonly offset?: number;
+  readonly length?: number;
+  readonly linearizable?: boolean;
+}
+
+type Stub = InstanceType<typeof LarderServiceClient>;
+
+/**
+ * The client of a Larder cluster, used by the CLI, the UI's host and the tests. Retries with
+ * exponential backoff and full jitter under a total deadline, follows leader hints, and resumes
+ * interrupted downloads at the byte where they stopped.
+ */
+export class LarderClient {
+  private readonly stubs = new Map<string, Stub>();
+  private readonly policy: RetryPolicy;
+  private readonly endpoints: string[];
+  private next = 0;
+  private leader: string | null = null;
+
+  constructor(private readonly init: LarderClientInit) {
+    if (init.endpoints.length === 0) throw new LarderClientError('NO_ENDPOINTS', 'give at least one node address (host:port)', null, false);
+    this.endpoints = [...init.endpoints];
+    this.policy = { ...defaultRetry, ...init.retry };
+  }
+
+  close(): void {
+    for (const s of this.stubs.values()) s.close();
+    this.stubs.clear();
+  }
+
+  private stub(endpoint: string): Stub {
+    let s = this.stubs.get(endpoint);
+    if (!s) {
+      s = new LarderServiceClient(endpoint, this.init.credentials ?? grpcCredentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      this.stubs.set(endpoint, s);
+    }
+    return s;
+  }
+
+  private pick(kind: 'read' | 'write'): string {
+    if (kind === 'write' && this.leader) return this.leader;
+    const e = this.endpoints[this.next++ % this.endpoints.length]!;
+    return e;
+  }
+
+  /** Runs `attempt` against nodes until it succeeds, fails for good, or the deadline passes. */
+  private async withRetry<T>(kind: 'read' | 'write', attempt: (stub: Stub, deadline: Date, endpoint: string) => Promise<T>): Promise<T> {
+    const deadlineAt = Date.now() + this.policy.deadlineMs;
+    for (let n = 0; ; n++) {
+      const endpoint = this.pick(kind);
+      try {
+        return await attempt(this.stub(endpoint), new Date(deadlineAt), endpoint);
+      } catch (e) {
+        const err = e as ServiceError;
+        if (typeof err.code !== 'number') throw e;
+        const outcome = classify(err);
+        if (outcome.kind === 'fail') throw toClientError(err, endpoint);
+        if (outcome.leaderHint) {
+          this.leader = outcome.leaderHint;
+          if (!this.endpoints.includes(outcome.leaderHint)) this.endpoints.push(outcome.leaderHint);
+        } else if (kind === 'write') this.leader = null;
+        if (outcome.shed) this.init.onShed?.(endpoint, outcome.retryAfterMs);
+        const wait = Math.max(outcome.leaderHint && !outcome.shed ? 0 : backoffMs(n, this.policy), outcome.retryAfterMs);
+        if (Date.now() + wait >= deadlineAt) throw toClientError(err, endpoint, true);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  upload(input: UploadInput): Promise<UploadResponse> {
+    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input));
+  }
+
+  /** Streams a file's bytes into `sink`; an interrupted download resumes where it stopped. */
+  async download(ref: { hash?: string; name?: string }, sink: (data: Uint8Array) => void | Promise<void>, opts: DownloadOptions = {}): Promise<FileInfo> {
+    let received = 0;
+    let info: FileInfo | undefined;
+    const start = opts.offset ?? 0;
+    return this.withRetry('read', async (stub, deadline) => {
+      const length = opts.length ? opts.length - received : 0;
+      const req = { hash: ref.hash ?? '', name: ref.name ?? '', offset: start + received, length, consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED };
+      const call = stub.download(req, { deadline });
+      for await (const part of call as AsyncIterable<{ info?: FileInfo; data: Buffer }>) {
+        if (part.info) info ??= part.info;
+        if (part.data.length > 0) {
+          await sink(part.data);
+          received += part.data.length;
+        }
+      }
+      if (!info) throw new LarderClientError('NO_INFO', 'the node sent data without the file info', null, false);
+      return info;
+    });
+  }
+
+  stat(ref: { hash?: string; name?: string }, linearizable = false): Promise<FileInfo> {
+    const consistency = linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED;
+    return this.withRetry('read', (stub, deadline) => unary<FileInfo>((cb) => stub.stat({ hash: ref.hash ?? '', name: ref.name ?? '', consistency }, new Metadata(), { deadline }, (e, r) => cb(e, r?.info))));
+  }
+
+  list(opts: { limit?: number; cursor?: string; nameFilter?: string } = {}): Promise<ListResponse> {
+    return this.withRetry('read', (stub, deadline) => unary<ListResponse>((cb) => stub.list({ limit: opts.limit ?? 100, cursor: opts.cursor ?? '', nameFilter: opts.nameFilter ?? '' }, new Metadata(), { deadline }, cb)));
+  }
+
+  getStatus(hash: string): Promise<GetStatusResponse> {
+    return this.withRetry('read', (stub, deadline) => unary<GetStatusResponse>((cb) => stub.getStatus({ hash }, new Metadata(), { deadline }, cb)));
+  }
+
+  /** Yields status changes of a hash until it reaches a final state or `signal` aborts. */
+  async *watchStatus(hash: string, signal?: AbortSignal): AsyncGenerator<WatchStatusResponse> {
+    const call = this.stub(this.pick('read')).watchStatus({ hash });
+    signal?.addEventListener('abort', () => call.cancel());
+    for await (const s of call as AsyncIterable<WatchStatusResponse>) yield s;
+  }
+
+  delete(hash: string, token: string): Promise<boolean> {
+    return this.withRetry('write', (stub, deadline) => unary<boolean>((cb) => stub.delete({ hash, token }, new Metadata(), { deadline }, (e, r) => cb(e, r?.deleted))));
+  }
+
+  clusterInfo(endpoint?: string): Promise<ClusterInfoResponse> {
+    if (endpoint) return unary<ClusterInfoResponse>((cb) => this.stub(endpoint).clusterInfo({}, new Metadata(), { deadline: Date.now() + 5000 }, cb));
+    return this.withRetry('read', (stub, deadline) => unary<ClusterInfoResponse>((cb) => stub.clusterInfo({}, new Metadata(), { deadline }, cb)));
+  }
+
+  acquireLock(key: string, holder: string, ttlMs: number, waitMs = 0): Promise<AcquireLockResponse> {
+    return this.withRetry('write', (stub, deadline) => unary<AcquireLockResponse>((cb) => stub.acquireLock({ key, holder, ttlMs, waitMs }, new Metadata(), { deadline }, cb)));
+  }
+
+  keepAliveLock(key: string, fencingToken: number): Promise<number> {
+    return this.withRetry('write', (stub, deadline) => unary<number>((cb) => stub.keepAliveLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.expiresAtMs))));
+  }
+
+  releaseLock(key: string, fencingToken: number): Promise<boolean> {
+    return this.withRetry('write', (stub, deadline) => unary<boolean>((cb) => stub.releaseLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.released))));
+  }
+}
+
+function unary<T>(start: (cb: (e: ServiceError | null, r: T | undefined) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => start((e, r) => (e ? reject(e) : r === undefined ? reject(new Error('empty response')) : resolve(r))));
+}
+
+async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promise<UploadResponse> {
+  let finished = false;
+  let call!: ReturnType<Stub['upload']>;
+  const done = new Promise<UploadResponse>((resolve, reject) => {
+    call = stub.upload(new Metadata(), { deadline }, (e, r) => {
+      finished = true;
+      if (e) reject(e);
+      else resolve(r!);
+    });
+  });
+  // A node that refuses early (not leader, shed) ends the call while we are still writing.
+  call.on('error', () => {});
+  call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false }, data: Buffer.alloc(0) });
+  let sent = 0;
+  for await (const piece of input.open()) {
+    if (finished) break;
+    const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    if (!call.write({ header: undefined, data: buf })) await new Promise((r) => call.once('drain', r));
+    sent += buf.length;
+    input.onProgress?.(sent);
+  }
+  if (!finished) call.end();
+  return done;
+}
+
+function toClientError(e: ServiceError, endpoint: string, gaveUp = false): LarderClientError {
+  const shed = e.metadata?.get('x-larder-shed-reason')[0] !== undefined;
+  const prefix = gaveUp ? 'gave up retrying: ' : '';
+  return new LarderClientError(String(e.code), `${prefix}${endpoint}: ${e.details || e.message}`, e.code, shed);
+}
