@@ -1,0 +1,61 @@
+import { Command, Option } from 'commander';
+import { LarderClient } from '../client/larder-client.js';
+import { LarderClientError } from '../client/retry.js';
+import { cluster } from './commands/cluster.js';
+import { get, ls, put, rm, status } from './commands/files.js';
+import { lock } from './commands/lock.js';
+import { fail } from './output.js';
+
+const program = new Command('larder')
+  .description('Larder: a Raft-replicated, content-addressed file store for a LAN')
+  .addOption(new Option('-n, --nodes <list>', 'comma-separated host:port of one or more nodes').env('LARDER_NODES').default('127.0.0.1:7401'))
+  .showHelpAfterError();
+
+function client(): { c: LarderClient; endpoints: string[] } {
+  const endpoints = String(program.opts()['nodes']).split(',').map((s) => s.trim()).filter(Boolean);
+  return { c: new LarderClient({ endpoints, onShed: (ep, ms) => process.stderr.write(`(${ep} is shedding load; retrying in ${ms} ms)\n`) }), endpoints };
+}
+
+/** Runs a client command, turning errors into one clear line and an exit code. */
+function run<A extends unknown[]>(fn: (c: LarderClient, endpoints: string[], ...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    const { c, endpoints } = client();
+    try {
+      await fn(c, endpoints, ...args);
+    } catch (e) {
+      if (e instanceof LarderClientError) fail(`${e.message}${e.shed ? ' (the cluster is overloaded; try again later)' : ''}`);
+      else throw e;
+    } finally {
+      c.close();
+    }
+  };
+}
+
+program.command('cluster').description('show every node: role, term, commit and applied index, leader').action(run((c, eps) => cluster(c, eps)));
+program.command('put').argument('<files...>').description('upload files (progress bars, then hash and status of each)').action(run((c, _e, files: string[]) => put(c, files)));
+program
+  .command('get')
+  .argument('<hash-or-name>')
+  .option('-o, --output <path>', 'write to a file instead of stdout')
+  .option('--range <a-b>', 'only bytes a to b (inclusive)')
+  .option('--linearizable', 'confirm with the leader before reading (ReadIndex)')
+  .description('download a file by content hash or name')
+  .action(run((c, _e, ref: string, opts: { output?: string; range?: string; linearizable?: boolean }) => get(c, ref, opts)));
+program.command('ls').option('--filter <text>', 'only names containing text').option('--limit <n>', 'at most n files', '50').description('list files, newest first').action(run((c, _e, opts: { filter?: string; limit?: string }) => ls(c, opts)));
+program
+  .command('rm')
+  .argument('<hash>')
+  .addOption(new Option('--token <token>', 'the host token').env('LARDER_HOST_TOKEN'))
+  .description('delete a file (needs the host token)')
+  .action(run((c, _e, hash: string, opts: { token?: string }) => rm(c, hash, opts.token)));
+program.command('status').argument('<hash>').option('--watch', 'follow changes').description("show an upload's status: queued, processing, done, duplicate or error").action(run((c, _e, hash: string, opts: { watch?: boolean }) => status(c, hash, opts.watch ?? false)));
+program
+  .command('lock')
+  .argument('<key>')
+  .requiredOption('--ttl <ms>', 'lease in milliseconds', '30000')
+  .option('--holder <name>', 'who holds it')
+  .option('--wait <ms>', 'wait this long for a held lock', '0')
+  .description('take a lock with a lease and fencing token; released on Ctrl-C')
+  .action(run((c, _e, key: string, opts: { ttl: string; holder?: string; wait?: string }) => lock(c, key, opts)));
+
+await program.parseAsync();
