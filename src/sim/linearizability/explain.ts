@@ -2,6 +2,9 @@ import { showOp, showOperation, showResult, showValue } from './format.js';
 import type { CompiledKey } from './model.js';
 import type { Operation } from './types.js';
 
+/** The end of the prefix is where it went wrong; thousands of earlier lines would bury it. */
+const MAX_PREFIX_LINES = 200;
+
 type Concrete = { readonly next: string | null } | { readonly why: string };
 
 /**
@@ -50,10 +53,13 @@ export function explainViolation(
   const inPrefix = prefix.filter((i) => m.ops[i]!.result !== null).length;
   lines.push(`Longest linearizable prefix found (${inPrefix} of ${completed} completed operations):`);
   let state: string | null = null;
+  const shownFrom = Math.max(0, prefix.length - MAX_PREFIX_LINES);
+  if (shownFrom > 0) lines.push(`  ... (the first ${shownFrom} are not shown)`);
   prefix.forEach((i, k) => {
     const o = m.ops[i]!;
     const r = applyConcrete(state, o);
     state = 'next' in r ? r.next : state; // always 'next': the search only linearizes legal steps
+    if (k < shownFrom) return;
     lines.push(`  ${k + 1}. #${o.id} ${showOp(o.op)} -> ${showResult(o.result)}   => key holds ${showValue(state)}`);
   });
   if (prefix.length === 0) lines.push('  (none: not even the first operation fits)');

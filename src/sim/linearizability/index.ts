@@ -16,10 +16,17 @@ export { DEFAULT_MAX_STEPS_PER_KEY } from './validate.js';
 /**
  * Checks that `history` is linearizable w.r.t. a register whose keys all start absent.
  *
- * Keys are independent registers, so a history is linearizable iff each key's sub-history is
- * (linearizability is compositional), and each key is searched separately, in sorted key order.
- * A definite violation on any key wins over 'unknown' (budget exhausted) on another.
- * Throws an Error on a malformed history.
+ * - Real-time order: A precedes B only if A.ret < B.call strictly; equal stamps mean concurrent.
+ * - `ret: null` (outcome unknown): a put/cas may take effect at any point after its call, or never;
+ *   a get is ignored. Clients are ignored (several ops of one client may overlap).
+ * - Keys are independent registers, so a history is linearizable iff each key's sub-history is
+ *   (linearizability is compositional); keys are searched separately, in sorted order.
+ * - `maxStepsPerKey` bounds the search per key (one step = one candidate op considered); when it
+ *   runs out the answer is 'unknown', never ok. A definite violation on any key wins over
+ *   'unknown' on another.
+ * - `opsChecked`: operations in the history minus the ignored unknown-outcome gets.
+ *
+ * Throws an Error on a malformed history (see validateHistory) or a bad `maxStepsPerKey`.
  */
 export function checkLinearizable(history: readonly Operation[], opts?: CheckOptions): CheckResult {
   const maxSteps = resolveMaxSteps(opts);

@@ -31,6 +31,8 @@ export interface CompiledKey {
   readonly expect: Int32Array;
   /** Completed cas: 1 if it succeeded. */
   readonly casOk: Uint8Array;
+  /** 1 for completed ops that cannot change the state: gets and failed cas. */
+  readonly readOnly: Uint8Array;
   /** Unknown-outcome op: the previous unknown-outcome op with the same effect, or NO_TWIN. */
   readonly twin: Int32Array;
 }
@@ -64,6 +66,7 @@ export function compileKey(keyOps: readonly Operation[]): CompiledKey {
     write: new Int32Array(n),
     expect: new Int32Array(n),
     casOk: new Uint8Array(n),
+    readOnly: new Uint8Array(n),
     twin: new Int32Array(n).fill(NO_TWIN),
   };
   ops.forEach((o, i) => {
@@ -75,11 +78,13 @@ export function compileKey(keyOps: readonly Operation[]): CompiledKey {
     } else if (op.kind === 'get') {
       m.kind[i] = GET;
       m.expect[i] = stateOf(o.result?.kind === 'get' ? o.result.value : null);
+      m.readOnly[i] = 1;
     } else {
       m.kind[i] = CAS;
       m.write[i] = stateOf(op.value);
       m.expect[i] = stateOf(op.expected);
       m.casOk[i] = o.result?.kind === 'cas' && o.result.ok ? 1 : 0;
+      m.readOnly[i] = o.result?.kind === 'cas' && !o.result.ok ? 1 : 0;
     }
   });
   linkTwins(m);

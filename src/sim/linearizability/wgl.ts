@@ -1,4 +1,5 @@
-import { ABSENT, GET, NO_MOVE, NO_TWIN, PUT, step, type CompiledKey } from './model.js';
+import { ABSENT, NO_MOVE, NO_TWIN, PUT, step, type CompiledKey } from './model.js';
+import { LinearizedSet } from './opset.js';
 
 export type SearchResult =
   | { readonly kind: 'linearizable' }
@@ -113,172 +114,202 @@ function opOf(node: number): number {
   return (node - 1) >> 1;
 }
 
-/** The set of linearized ops, as a bitset that can be turned into a compact Map key. */
-class OpSet {
-  private readonly words: Uint16Array;
-
-  constructor(n: number) {
-    this.words = new Uint16Array((n + 15) >>> 4);
-  }
-
-  add(i: number): void {
-    this.words[i >>> 4]! |= 1 << (i & 15);
-  }
-
-  remove(i: number): void {
-    this.words[i >>> 4]! &= ~(1 << (i & 15));
-  }
-
-  has(i: number): boolean {
-    return (this.words[i >>> 4]! & (1 << (i & 15))) !== 0;
-  }
-
-  /** 16 ops per UTF-16 code unit; the length is fixed per search, so appending the state is unambiguous. */
-  keyWith(state: number): string {
-    return String.fromCharCode.apply(null, this.words as unknown as number[]) + state;
-  }
-}
-
 /**
  * Wing-Gong search with Lowe's memoization, for one key.
  *
  * The candidates to linearize next are the completed ops whose call comes before the first
- * remaining return event (the "deadline"), then the unknown-outcome ops called by the deadline.
+ * remaining return event (the "deadline"), and the unknown-outcome ops called by the deadline.
  * A candidate the model accepts is linearized (unlinked, pushed on an explicit stack) unless the
  * resulting configuration was seen before: a configuration seen before either failed or is an
  * ancestor, so revisiting it is pointless. When no candidate works, pop and resume the scan after
  * the popped op. Success when every completed op is linearized: leftover unknown-outcome ops are
  * taken never to have happened.
  *
- * Completed candidates are tried before unknown-outcome ones: optional writes are rarely needed,
- * and trying them eagerly leads into long dead ends. The order affects speed, not the verdict.
+ * Candidates are scanned in three phases (see Phase); the pruning rules are in mayGoNext.
  */
 export function searchKey(m: CompiledKey, maxSteps: number): SearchResult {
   return new Search(m).run(maxSteps);
 }
 
+/**
+ * READS: a completed read-only op (get, failed cas) that fits now is linearized at once, with no
+ *   alternatives tried: it leaves the state alone and every other candidate stays a candidate, so
+ *   any linearization can be rearranged to start with it. This removes most of the branching
+ *   among concurrent reads.
+ * WRITES: otherwise each completed put and successful cas is tried in turn.
+ * OPTIONAL: only then unknown-outcome ops: optional writes are rarely needed, and trying them
+ *   eagerly leads into long dead ends. This order affects speed, not the verdict.
+ */
+const enum Phase {
+  READS,
+  WRITES,
+  OPTIONAL,
+}
+
+const enum Outcome {
+  PUSHED,
+  NO_MOVE,
+  SEEN,
+}
+
 class Search {
   private readonly events: EventList;
   private readonly optional: OptionalList;
-  private readonly linearized: OpSet;
+  private readonly linearized: LinearizedSet;
   private readonly seen = new Set<string>();
-  // The stack, as parallel arrays: op, state before it, deadline when it was chosen.
+  // The stack, as parallel arrays: op, state before it, deadline when chosen, chosen in READS.
   private readonly stackOp: number[] = [];
   private readonly stackState: number[] = [];
   private readonly stackDeadline: number[] = [];
+  private readonly stackForced: boolean[] = [];
   private state = ABSENT;
   private knownDone = 0;
   private bestKnown = -1;
   private best: readonly number[] = [];
-  // Scan cursors: `node` walks the event list; once it reaches a return (whose time becomes the
+  private bestIsStack = false;
+  // Scan cursors: `node` walks the event list up to its first return (whose time becomes the
   // deadline), `opt` walks the optional list.
+  private phase = Phase.READS;
   private node = NIL;
   private opt = NIL;
-  private inOptional = false;
   private deadline = 0;
 
   constructor(private readonly m: CompiledKey) {
     this.events = new EventList(m);
     this.optional = new OptionalList(m);
-    this.linearized = new OpSet(m.ops.length);
+    this.linearized = new LinearizedSet(m);
   }
 
-  /** One step = one candidate considered or one backtrack. */
+  /** One step = one candidate considered (or one scan phase ended). */
   run(maxSteps: number): SearchResult {
     this.restartScan();
+    if (this.node === NIL) return { kind: 'linearizable' };
     for (let steps = 1; ; steps++) {
       if (steps > maxSteps) return { kind: 'budget', steps: maxSteps };
-      if (!this.inOptional) {
-        if (this.node === NIL) return { kind: 'linearizable' }; // no completed op left
-        this.stepKnown();
-      } else if (!this.stepOptional()) {
-        if (this.stackOp.length === 0) return { kind: 'violation', longestPrefix: this.best };
-        this.backtrack();
-      }
+      let dead: boolean;
+      if (this.phase === Phase.READS) dead = this.stepReads();
+      else if (this.phase === Phase.WRITES) dead = this.stepWrites();
+      else dead = this.stepOptional();
+      if (dead && !this.backtrack()) return { kind: 'violation', longestPrefix: this.best };
+      if (this.node === NIL && this.phase === Phase.READS) return { kind: 'linearizable' }; // no completed op left
     }
   }
 
   private restartScan(): void {
-    this.inOptional = false;
+    this.phase = Phase.READS;
     this.node = this.events.next[HEAD]!;
   }
 
-  private stepKnown(): void {
+  /** Returns true if the current configuration is dead. */
+  private stepReads(): boolean {
+    const node = this.node;
+    if (!isCall(node)) {
+      this.phase = Phase.WRITES;
+      this.node = this.events.next[HEAD]!;
+      return false;
+    }
+    const i = opOf(node);
+    const outcome = this.m.readOnly[i] === 1 ? this.tryLinearize(i, true) : Outcome.NO_MOVE;
+    if (outcome === Outcome.SEEN) return true; // the forced move leads to a known failure
+    if (outcome === Outcome.PUSHED) this.restartScan();
+    else this.node = this.events.next[node]!;
+    return false;
+  }
+
+  private stepWrites(): boolean {
     const node = this.node;
     if (!isCall(node)) {
       this.deadline = this.m.ops[opOf(node)]!.ret!;
-      this.inOptional = true;
+      this.phase = Phase.OPTIONAL;
       this.opt = this.optional.next[HEAD]!;
-    } else if (this.tryLinearize(opOf(node))) {
-      this.restartScan();
-    } else {
-      this.node = this.events.next[node]!;
+      return false;
     }
+    const i = opOf(node);
+    if (this.m.readOnly[i] === 0 && this.tryLinearize(i, false) === Outcome.PUSHED) this.restartScan();
+    else this.node = this.events.next[node]!;
+    return false;
   }
 
-  /** Returns false when no optional candidate is left at this point. */
   private stepOptional(): boolean {
     const opt = this.opt;
-    if (opt === NIL || this.m.ops[opt - 1]!.call > this.deadline) return false;
-    if (this.tryLinearize(opt - 1)) this.restartScan();
+    if (opt === NIL || this.m.ops[opt - 1]!.call > this.deadline) return true;
+    if (this.tryLinearize(opt - 1, false) === Outcome.PUSHED) this.restartScan();
     else this.opt = this.optional.next[opt]!;
-    return true;
+    return false;
   }
 
-  /** Linearizes op i next if allowed and new; returns whether it did. */
-  private tryLinearize(i: number): boolean {
-    if (!this.mayGoNext(i)) return false;
+  /** Linearizes op i next if allowed, legal and new. */
+  private tryLinearize(i: number, forced: boolean): Outcome {
+    if (!this.mayGoNext(i)) return Outcome.NO_MOVE;
     const m = this.m;
     const next = step(m, this.state, i);
-    if (next === NO_MOVE) return false;
+    if (next === NO_MOVE) return Outcome.NO_MOVE;
     const { linearized } = this;
     linearized.add(i);
     // mayGoNext's restriction depends on the last op, so it is part of the configuration.
     const key = linearized.keyWith(next) + (m.known[i] === 0 ? `*${this.state}` : '');
     if (this.seen.has(key)) {
       linearized.remove(i);
-      return false;
+      return Outcome.SEEN;
     }
     this.seen.add(key);
     this.stackOp.push(i);
     this.stackState.push(this.state);
     this.stackDeadline.push(this.deadline);
+    this.stackForced.push(forced);
     this.state = next;
     if (m.known[i] === 1) {
       this.events.lift(i);
       this.knownDone++;
       if (this.knownDone > this.bestKnown) {
         this.bestKnown = this.knownDone;
-        this.best = [...this.stackOp];
+        this.bestIsStack = true;
       }
     } else {
       this.optional.lift(i);
     }
-    return true;
+    return Outcome.PUSHED;
   }
 
-  /** Undoes the last linearization and resumes the scan just after the op it removed. */
-  private backtrack(): void {
-    const j = this.stackOp.pop()!;
-    this.state = this.stackState.pop()!;
-    this.deadline = this.stackDeadline.pop()!;
-    this.linearized.remove(j);
-    if (this.m.known[j] === 1) {
-      this.events.unlift(j);
-      this.knownDone--;
-      this.inOptional = false;
-      this.node = this.events.next[2 * j + 1]!;
-    } else {
-      this.optional.unlift(j);
-      this.inOptional = true;
-      this.opt = this.optional.next[j + 1]!;
+  /**
+   * Undoes linearizations until one can be replaced by a later candidate, and resumes the scan
+   * just after it. A forced read that failed dooms the configuration it was forced in, so undo
+   * the step into that configuration too. Returns false when there is nothing left to undo.
+   */
+  private backtrack(): boolean {
+    if (this.bestIsStack) {
+      // Copy the best prefix only when about to lose it: a search that never backtracks (the
+      // common, linearizable case) then never copies, keeping long histories linear-time.
+      this.best = [...this.stackOp];
+      this.bestIsStack = false;
+    }
+    for (;;) {
+      const j = this.stackOp.pop();
+      if (j === undefined) return false;
+      this.state = this.stackState.pop()!;
+      this.deadline = this.stackDeadline.pop()!;
+      const forced = this.stackForced.pop()!;
+      this.linearized.remove(j);
+      if (this.m.known[j] === 1) {
+        this.events.unlift(j);
+        this.knownDone--;
+        if (forced) continue;
+        this.phase = Phase.WRITES;
+        this.node = this.events.next[2 * j + 1]!;
+      } else {
+        this.optional.unlift(j);
+        this.phase = Phase.OPTIONAL;
+        this.opt = this.optional.next[j + 1]!;
+      }
+      return true;
     }
   }
 
   /**
-   * Prunes candidates without losing any linearization. If some linearization exists, one exists
-   * that uses as few unknown-outcome ops as possible and, among those, places them as late as
-   * possible; it obeys both rules below, so searching only such orders is complete.
+   * Prunes candidates without losing any linearization. If some linearization exists, take one
+   * that uses as few unknown-outcome ops as possible, then places them as late as possible, then
+   * places reads as early as possible: each rule below (and the READS phase) could otherwise be
+   * used to improve it, so it obeys them all, and searching only such orders is complete.
    *
    * - Twins: optional ops with identical effect (same kind and abstract values, e.g. all puts of
    *   unobserved values) are interchangeable once called, so they are used in index order.
@@ -293,7 +324,6 @@ class Search {
     const top = this.stackOp.length - 1;
     if (top < 0 || m.known[this.stackOp[top]!] === 1) return true;
     if (m.kind[i] === PUT) return false;
-    const readOnly = m.kind[i] === GET || (m.known[i] === 1 && m.casOk[i] === 0);
-    return !readOnly || step(m, this.stackState[top]!, i) === NO_MOVE;
+    return m.readOnly[i] === 0 || step(m, this.stackState[top]!, i) === NO_MOVE;
   }
 }
