@@ -383,8 +383,10 @@ export class Raft {
       // A leader cut off by a partition may never hear a higher term otherwise (we ignore its
       // votes, and with pre-vote we never raise terms on our own): tell it so it steps down.
       this.send(this.appResponse(m.from, this.log.lastIndex(), false));
-    } else if (m.type === 'preVote') {
-      this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+    } else if (m.type === 'preVote' || m.type === 'vote') {
+      // Reject with our term (§5.1) so the candidate catches up. Staying silent can deadlock: a
+      // stale voter that does not know the candidate is a member never sends it anything else.
+      this.send({ type: m.type === 'preVote' ? 'preVoteResp' : 'voteResp', from: this.id, to: m.from, term: this.term, reject: true });
     }
   }
 
@@ -476,7 +478,13 @@ export class Raft {
   }
 
   bcastAppend(): void {
-    for (const id of this.tracker.members()) if (id !== this.id) this.maybeSendAppend(id, true);
+    for (const id of this.tracker.members()) {
+      if (id === this.id || !this.maybeSendAppend(id, true)) continue;
+      // Pipelining: fill the follower's inflight window with whatever else is ready to go.
+      while (this.maybeSendAppend(id, false)) {
+        /* send the next batch */
+      }
+    }
   }
 
   private bcastHeartbeat(context: string | null): void {

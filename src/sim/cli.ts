@@ -85,7 +85,7 @@ function main(): void {
   console.log(
     `${opts.count} seeds (${opts.start}..${opts.start + opts.count - 1}), ${opts.nodes} nodes, variant ${opts.variant}, profile ${profile}: ${failures} failing, ${unknown} with linearizability undecided, ${elections} leaders elected, ${ops} client ops completed, ${secs.toFixed(1)} s`,
   );
-  process.exit(failures > 0 ? 1 : 0);
+  process.exitCode = failures > 0 ? 1 : 0;
 }
 
 function report(r: SimResult, trace: boolean): void {
