@@ -4,6 +4,7 @@ import { LarderClientError } from '../client/retry.js';
 import { cluster } from './commands/cluster.js';
 import { get, ls, put, rm, status } from './commands/files.js';
 import { lock } from './commands/lock.js';
+import { start, type StartFlags } from './commands/start.js';
 import { fail } from './output.js';
 
 const program = new Command('larder')
@@ -31,6 +32,23 @@ function run<A extends unknown[]>(fn: (c: LarderClient, endpoints: string[], ...
   };
 }
 
+program
+  .command('start')
+  .description('run a node (headless) until Ctrl-C')
+  .option('--node-id <id>', 'this node\'s id (env LARDER_NODE_ID)')
+  .option('--data-dir <dir>', 'where this node keeps its data (env LARDER_DATA_DIR)')
+  .option('--listen <host:port>', 'gRPC address to listen on (env LARDER_LISTEN; default 127.0.0.1:7401)')
+  .option('--advertise <host:port>', 'address others use to reach this node (default: --listen)')
+  .option('--cluster-id <id>', 'cluster name (env LARDER_CLUSTER_ID; default larder)')
+  .option('--initial-cluster <list>', 'id=host:port,... of every member of a new cluster (env LARDER_INITIAL_CLUSTER)')
+  .option('--host-token <token>', 'token that allows deleting files (env LARDER_HOST_TOKEN)')
+  .option('--tick-ms <ms>', 'Raft tick (default 100)')
+  .option('--election-ticks <n>', 'ticks before an election (default 10)')
+  .option('--cache-bytes <n>', 'chunk cache size in bytes (default 64 MiB)')
+  .option('--forward-uploads <bool>', 'followers forward uploads to the leader (default true)')
+  .option('--snapshot-entries <n>', 'snapshot after this many applied entries (default 4096)')
+  .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+  .action((flags: StartFlags) => start(flags));
 program.command('cluster').description('show every node: role, term, commit and applied index, leader').action(run((c, eps) => cluster(c, eps)));
 program.command('put').argument('<files...>').description('upload files (progress bars, then hash and status of each)').action(run((c, _e, files: string[]) => put(c, files)));
 program

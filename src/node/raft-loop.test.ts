@@ -9,6 +9,7 @@ const dec = new TextDecoder();
 class ListMachine implements StateMachine<string> {
   items: string[] = [];
   async apply(index: number, data: Uint8Array): Promise<string> {
+    if (data.length === 0) return 'noop';
     this.items.push(dec.decode(data));
     return `applied ${dec.decode(data)} at ${index}`;
   }

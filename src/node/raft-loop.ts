@@ -10,6 +10,7 @@ export interface LoopStorage extends Storage {
 
 /** The replicated state machine: applies committed entries in order. */
 export interface StateMachine<R> {
+  /** Applies committed entry `index`; `data` is empty for no-ops and membership changes. */
   apply(index: number, data: Uint8Array): Promise<R>;
   /** Serialized state as of the last applied index. */
   snapshot(): Promise<Uint8Array>;
@@ -192,16 +193,14 @@ export class RaftLoop<R> {
     }
   }
 
+  /** Every committed entry reaches the state machine (no-ops and membership changes as empty data), so its applied index is Raft's. */
   private async applyEntry(e: Entry): Promise<void> {
     const waiter = this.waiters.get(e.index);
     this.waiters.delete(e.index);
-    if (e.kind === 'normal' && e.data.length > 0) {
-      const result = await this.init.stateMachine.apply(e.index, e.data);
-      if (waiter && waiter.term === e.term) return waiter.resolve(result);
-    } else if (waiter && waiter.term === e.term) {
-      return waiter.resolve(undefined as R);
-    }
-    waiter?.reject(new ProposalSupersededError(e.index));
+    const result = await this.init.stateMachine.apply(e.index, e.kind === 'normal' ? e.data : new Uint8Array(0));
+    if (!waiter) return;
+    if (waiter.term === e.term) waiter.resolve(result);
+    else waiter.reject(new ProposalSupersededError(e.index));
   }
 
   private readState(context: string, index: number): void {

@@ -1,0 +1,28 @@
+import type { Command, StateMachine, ApplyResult } from '../store/index.js';
+import type { ChunkReader } from './chunk-reader.js';
+import type { Logger } from './log.js';
+import type { RaftLoop } from './raft-loop.js';
+import type { UploadDeps } from './upload.js';
+
+/** What the client API handlers need of their node. */
+export interface ApiContext {
+  readonly nodeId: string;
+  readonly clusterId: string;
+  readonly address: string;
+  readonly loop: RaftLoop<ApplyResult>;
+  readonly sm: StateMachine;
+  readonly reader: ChunkReader;
+  readonly log: Logger;
+  readonly hostToken: string | undefined;
+  readonly forwardUploads: boolean;
+  readonly leaseMs: number;
+  isLeader(): boolean;
+  leaderAddress(): string | null;
+  peerAddress(id: string): string | null;
+  /** Milliseconds since a message from the peer last arrived, or null if never. */
+  lastContactMsAgo(id: string): number | null;
+  uploadDeps(): UploadDeps;
+  encode(command: Command): Uint8Array;
+  /** Resolves at the next applied change to this hash's status, or after `timeoutMs`. */
+  statusChanged(hash: string, timeoutMs: number): Promise<void>;
+}

@@ -1,0 +1,30 @@
+import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
+import { LarderServiceClient, type UploadHeader, type UploadRequest, type UploadResponse } from '../shared/proto/larder/v1/store.js';
+
+/**
+ * A follower relays an upload to the leader, unchanged but for no_forward (so it is never relayed
+ * twice). The client's stream is read as it is sent on, so nothing is buffered whole here.
+ */
+export async function forwardUpload(leader: string, header: UploadHeader, rest: AsyncIterator<UploadRequest>): Promise<UploadResponse> {
+  const client = new LarderServiceClient(leader, credentials.createInsecure());
+  try {
+    let failed = false;
+    let call!: ReturnType<typeof client.upload>;
+    const done = new Promise<UploadResponse>((resolve, reject) => {
+      call = client.upload(new Metadata(), (e: ServiceError | null, r?: UploadResponse) => {
+        failed = e !== null;
+        if (e) reject(e);
+        else resolve(r!);
+      });
+    });
+    call.on('error', () => {});
+    call.write({ header: { ...header, noForward: true }, data: Buffer.alloc(0) });
+    for (let r = await rest.next(); !r.done && !failed; r = await rest.next()) {
+      if (!call.write({ header: undefined, data: r.value.data })) await new Promise((res) => call.once('drain', res));
+    }
+    if (!failed) call.end();
+    return await done;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,239 @@
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import type { Entry, NodeId, Snapshot } from '../raft/index.js';
+import { DurableStorage } from '../storage/index.js';
+import { DEFAULT_LEASE_MS, encodeCommand, openStateMachine, type ApplyResult, type LogEntryData, type StateMachine } from '../store/index.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import type { ApiContext } from './api-context.js';
+import { larderService } from './api-service.js';
+import { ChunkReader } from './chunk-reader.js';
+import type { NodeConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { RaftLoop } from './raft-loop.js';
+
+export class NodeStartError extends Error {
+  readonly code = 'NODE_START';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeStartError';
+  }
+}
+
+/**
+ * One Larder node under plain Node: durable Raft storage, the replicated store, the peer
+ * transport and the client API on one gRPC server. `larder start` runs it headless; the
+ * desktop app embeds it.
+ */
+export class LarderNode {
+  private readonly events = new EventEmitter();
+  private readonly lastContact = new Map<NodeId, number>();
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private stopped = false;
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly log: Logger,
+    readonly storage: DurableStorage,
+    readonly sm: StateMachine,
+    readonly loop: RaftLoop<ApplyResult>,
+    readonly transport: PeerTransport,
+    readonly reader: ChunkReader,
+    private readonly server: Server,
+    private readonly addresses: Map<NodeId, string>,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  static async start(config: NodeConfig, log: Logger = createLogger(config.nodeId, config.logLevel)): Promise<LarderNode> {
+    const addresses = new Map<NodeId, string>(Object.entries(config.initialCluster));
+    addresses.set(config.nodeId, config.advertise);
+    const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { logger: { warn: (m) => log.warn(m) } });
+    await bootstrapIfNew(config, storage, log);
+    const { hardState } = storage.initialState();
+    const snapshotIndex = storage.snapshot().metadata.index;
+    const { stateMachine: sm, recovery } = await openStateMachine({
+      dataDir: join(config.dataDir, 'store'),
+      durable: { snapshotIndex, commitIndex: hardState.commit },
+      loadSnapshot: async () => (snapshotIndex > 0 ? storage.snapshot().data : null),
+      entriesAfter: (after) => committedEntries(storage, after, hardState.commit),
+      logger: { warn: (d, m) => log.warn(d, m), info: (d, m) => log.info(d, m) },
+    });
+    log.info({ recovery, commit: hardState.commit, snapshotIndex }, 'state machine ready');
+    let node!: LarderNode;
+    const transport = new PeerTransport({
+      nodeId: config.nodeId,
+      clusterId: config.clusterId,
+      credentials: { server: ServerCredentials.createInsecure(), client: credentials.createInsecure() },
+      resolveAddress: (id) => addresses.get(id) ?? null,
+      handlers: {
+        onMessage: (m) => node.onPeerMessage(m),
+        onUnreachable: (id) => node.loop.reportUnreachable(id),
+        onSnapshotStatus: (id, ok) => node.loop.reportSnapshot(id, ok),
+        readChunk: (hash) => sm.chunks.get(hash).catch(() => null),
+      },
+      log: (m) => log.warn(m),
+    });
+    const reader = new ChunkReader(sm.chunks, () => [...addresses.keys()].filter((id) => id !== config.nodeId), transport, log, config.cacheBytes);
+    const loop = new RaftLoop<ApplyResult>({
+      raft: {
+        id: config.nodeId,
+        electionTick: config.electionTicks,
+        heartbeatTick: 1,
+        randomInt: (n) => randomInt(n),
+        applied: hardState.commit,
+        maxSizePerMsg: 4 * 1024 * 1024,
+        maxInflightMsgs: 64,
+        logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      },
+      storage,
+      stateMachine: {
+        apply: async (index, data) => {
+          const r = await sm.apply(index, data);
+          if (r.ok && (r.command === 'commitFile' || r.command === 'setStatus')) node.events.emit(`status:${r.hash}`);
+          return r;
+        },
+        snapshot: () => sm.snapshot(),
+        restore: (snap) => node.restoreSnapshot(snap),
+      },
+      transport,
+      snapshotEntries: config.snapshotEntries,
+      keepEntries: 1024,
+      onError: (e) => node.fail(e),
+    });
+    const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses);
+    const peer = transport.service();
+    server.addService(peer.definition, peer.implementation);
+    const api = larderService(node.apiContext());
+    server.addService(api.definition, api.implementation);
+    await new Promise<number>((res, rej) => server.bindAsync(config.listen, ServerCredentials.createInsecure(), (e, port) => (e ? rej(new NodeStartError(`cannot listen on ${config.listen}: ${e.message}; is another node using that port? pick another with --listen`)) : res(port))));
+    node.timers.push(setInterval(() => loop.tick(), config.tickMs));
+    log.info({ listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses) }, 'node started');
+    return node;
+  }
+
+  private onPeerMessage(m: Parameters<RaftLoop<ApplyResult>['step']>[0]): void {
+    this.lastContact.set(m.from, Date.now());
+    this.loop.step(m);
+  }
+
+  /** Installs a leader's snapshot, then fetches the chunks it references that this node lacks. */
+  private async restoreSnapshot(snap: Snapshot): Promise<void> {
+    const { missingChunks } = await this.sm.restore(snap.data);
+    this.log.info({ index: snap.metadata.index, missingChunks: missingChunks.length }, 'installed snapshot; fetching only the chunks this node lacks');
+    void this.fetchMissing(missingChunks);
+  }
+
+  private async fetchMissing(hashes: string[]): Promise<void> {
+    let fetched = 0;
+    for (const h of hashes) {
+      if (this.stopped) return;
+      try {
+        await this.reader.read(h);
+        fetched++;
+      } catch (e) {
+        this.log.error({ chunk: h, err: (e as Error).message }, 'could not fetch a chunk after installing a snapshot; it will be fetched on first read');
+      }
+    }
+    this.log.info({ fetched, of: hashes.length }, 'snapshot catch-up: chunks fetched');
+  }
+
+  leaderAddress(): string | null {
+    const lead = this.loop.status().lead;
+    return lead ? (this.addresses.get(lead) ?? null) : null;
+  }
+
+  apiContext(): ApiContext {
+    return {
+      nodeId: this.config.nodeId,
+      clusterId: this.config.clusterId,
+      address: this.config.advertise,
+      loop: this.loop,
+      sm: this.sm,
+      reader: this.reader,
+      log: this.log,
+      hostToken: this.config.hostToken,
+      forwardUploads: this.config.forwardUploads,
+      leaseMs: DEFAULT_LEASE_MS,
+      isLeader: () => this.loop.status().role === 'leader',
+      leaderAddress: () => this.leaderAddress(),
+      peerAddress: (id) => this.addresses.get(id) ?? null,
+      lastContactMsAgo: (id) => {
+        const t = this.lastContact.get(id);
+        return t === undefined ? null : Date.now() - t;
+      },
+      uploadDeps: () => ({
+        nodeId: this.config.nodeId,
+        propose: (c) => this.loop.propose(encodeCommand(c)),
+        lockLooksFree: async (key) => {
+          const l = await this.sm.catalog.getLock(key);
+          return l === null || l.leaseExpiresAtMs < Date.now();
+        },
+        leaseMs: DEFAULT_LEASE_MS,
+        now: () => Date.now(),
+        log: this.log,
+        chunksInFlightMax: 8,
+      }),
+      encode: encodeCommand,
+      statusChanged: (hash, timeoutMs) =>
+        new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            this.events.off(`status:${hash}`, done);
+            resolve();
+          };
+          const timer = setTimeout(done, timeoutMs);
+          this.events.once(`status:${hash}`, done);
+        }),
+    };
+  }
+
+  private fail(e: Error): void {
+    this.log.fatal({ err: e.message, stack: e.stack }, 'the node hit an unrecoverable error and stops; restart it (its durable state is intact)');
+    void this.stop();
+    this.events.emit('fatal', e);
+  }
+
+  onFatal(listener: (e: Error) => void): void {
+    this.events.on('fatal', listener);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.loop.stop();
+    await new Promise<void>((res) => this.server.tryShutdown(() => res()));
+    this.transport.close();
+    await this.loop.idle().catch(() => {});
+    await this.storage.close();
+    await this.sm.close();
+    this.log.info('node stopped');
+  }
+}
+
+async function bootstrapIfNew(config: NodeConfig, storage: DurableStorage, log: Logger): Promise<void> {
+  const fresh = storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0 && storage.initialState().hardState.term === 0;
+  if (!fresh) return;
+  const voters = Object.keys(config.initialCluster);
+  if (voters.length === 0) voters.push(config.nodeId);
+  if (!voters.includes(config.nodeId)) {
+    throw new NodeStartError(`node "${config.nodeId}" is not in --initial-cluster (${voters.join(', ')}); list every initial member there, this one included`);
+  }
+  await storage.bootstrap({ voters: voters.sort(), learners: [] });
+  log.info({ voters }, 'bootstrapped a new cluster');
+}
+
+/** Committed entries after `after`, for replay into the state machine (empty data for non-commands). */
+function* committedEntries(storage: DurableStorage, after: number, commit: number): Generator<LogEntryData> {
+  const batchBytes = 32 * 1024 * 1024;
+  let next = Math.max(after + 1, storage.firstIndex());
+  while (next <= commit) {
+    const batch: Entry[] = storage.entries(next, commit + 1, batchBytes);
+    for (const e of batch) yield { index: e.index, data: e.kind === 'normal' ? e.data : new Uint8Array(0) };
+    next += batch.length;
+  }
+}
