@@ -41,9 +41,15 @@ export async function upload(ctx: ApiContext, call: ServerReadableStream<UploadR
       return cb(null, await forwardUpload(leader, header, it));
     }
     const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
-    for (let r = await it.next(); !r.done; r = await it.next()) await up.write(r.value.data);
-    if (call.cancelled) return;
-    const res = await up.finish();
+    let res;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) await up.write(r.value.data);
+      if (call.cancelled) throw new UploadError('BAD_REQUEST', 'the client cancelled the upload');
+      res = await up.finish();
+    } catch (e) {
+      up.abort();
+      throw e;
+    }
     ctx.log.info({ hash: res.hash, status: res.status, bytes: res.size, chunks: res.chunks, name: header.name }, 'upload committed');
     cb(null, { hash: res.hash, status: res.status === 'done' ? FileStatus.FILE_STATUS_DONE : FileStatus.FILE_STATUS_DUPLICATE, message: '', size: res.size, chunks: res.chunks });
   } catch (e) {

@@ -13,6 +13,8 @@ import type { NodeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { RaftLoop } from './raft-loop.js';
 
+const gcEveryMs = 5 * 60_000;
+
 export class NodeStartError extends Error {
   readonly code = 'NODE_START';
   constructor(message: string) {
@@ -110,6 +112,7 @@ export class LarderNode {
     server.addService(api.definition, api.implementation);
     await new Promise<number>((res, rej) => server.bindAsync(config.listen, ServerCredentials.createInsecure(), (e, port) => (e ? rej(new NodeStartError(`cannot listen on ${config.listen}: ${e.message}; is another node using that port? pick another with --listen`)) : res(port))));
     node.timers.push(setInterval(() => loop.tick(), config.tickMs));
+    node.timers.push(setInterval(() => void node.collectGarbage(), gcEveryMs));
     log.info({ listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses) }, 'node started');
     return node;
   }
@@ -138,6 +141,17 @@ export class LarderNode {
       }
     }
     this.log.info({ fetched, of: hashes.length }, 'snapshot catch-up: chunks fetched');
+  }
+
+  /** Deletes chunks no file references (past the store's grace period); local to this node. */
+  private async collectGarbage(): Promise<void> {
+    try {
+      const { deleted } = await this.sm.gc();
+      for (const h of deleted) this.reader.forget(h);
+      if (deleted.length > 0) this.log.info({ chunks: deleted.length }, 'garbage-collected unreferenced chunks');
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'chunk garbage collection failed; will retry');
+    }
   }
 
   leaderAddress(): string | null {

@@ -65,6 +65,7 @@ export class Upload {
   private readonly chunks: ChunkRef[] = [];
   private readonly inFlight: Promise<ApplyResult>[] = [];
   private size = 0;
+  private readonly session: UploadSession;
 
   constructor(
     private readonly deps: UploadDeps,
@@ -72,6 +73,12 @@ export class Upload {
   ) {
     const problem = validateHeader(header);
     if (problem) throw new UploadError('BAD_REQUEST', problem);
+    this.session = new UploadSession(deps);
+  }
+
+  /** The client went away or the upload failed: nothing is committed; its chunks are orphans for GC. */
+  abort(): void {
+    this.session.end();
   }
 
   get bytesReceived(): number {
@@ -119,6 +126,7 @@ export class Upload {
       return await this.commit(hash, lock.token);
     } finally {
       this.release(lockKey, lock.token);
+      this.session.end();
     }
   }
 
@@ -164,5 +172,47 @@ export class Upload {
         await new Promise((res) => setTimeout(res, lockPollMs));
       }
     }
+  }
+}
+
+/** Uploads running longer than this take a session lock, which keeps their chunks from GC. */
+const sessionAfterMs = 15_000;
+
+/**
+ * The chunk store's GC spares unreferenced chunks for a grace period (2 leases), and beyond it any
+ * chunk written while some lock is held. A long upload (its file lock is only taken at the end,
+ * when its hash is known) therefore holds a lock of its own, kept alive, from early on.
+ */
+class UploadSession {
+  private readonly key = `upload:${randomUUID()}`;
+  private token: number | null = null;
+  private timers: ReturnType<typeof setTimeout>[] = [];
+  private ended = false;
+
+  constructor(private readonly deps: UploadDeps) {
+    this.timers.push(setTimeout(() => void this.begin(), sessionAfterMs));
+  }
+
+  private async begin(): Promise<void> {
+    const r = await this.deps.propose({ type: 'acquireLock', key: this.key, holder: this.deps.nodeId, ttlMs: this.deps.leaseMs, nowMs: this.deps.now() }).catch(() => null);
+    if (!r?.ok || r.command !== 'acquireLock') return;
+    this.token = r.token;
+    if (this.ended) return this.end();
+    this.timers.push(setInterval(() => void this.keepAlive(), this.deps.leaseMs / 3));
+  }
+
+  private async keepAlive(): Promise<void> {
+    if (this.token === null) return;
+    await this.deps.propose({ type: 'keepAliveLock', key: this.key, token: this.token, nowMs: this.deps.now() }).catch(() => null);
+  }
+
+  end(): void {
+    this.ended = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    if (this.token === null) return;
+    const token = this.token;
+    this.token = null;
+    void this.deps.propose({ type: 'releaseLock', key: this.key, token }).catch(() => {});
   }
 }
