@@ -86,6 +86,7 @@ export class LarderClient {
       } catch (e) {
         const err = e as ServiceError;
         if (typeof err.code !== 'number') throw e;
+        if (Date.now() >= deadlineAt) throw toClientError(err, endpoint, true);
         const outcome = classify(err);
         if (outcome.kind === 'fail') throw toClientError(err, endpoint);
         if (outcome.leaderHint) {
@@ -183,21 +184,24 @@ async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promi
   });
   // A node that refuses early (not leader, shed) ends the call while we are still writing.
   call.on('error', () => {});
-  call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false }, data: Buffer.alloc(0) });
+  call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false }, data: Buffer.alloc(0), complete: false });
   let sent = 0;
   for await (const piece of input.open()) {
     if (finished) break;
     const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    if (!call.write({ header: undefined, data: buf })) await new Promise((r) => call.once('drain', r));
+    if (!call.write({ header: undefined, data: buf, complete: false })) await new Promise((r) => call.once('drain', r));
     sent += buf.length;
     input.onProgress?.(sent);
   }
-  if (!finished) call.end();
+  if (!finished) {
+    call.write({ header: undefined, data: Buffer.alloc(0), complete: true });
+    call.end();
+  }
   return done;
 }
 
 function toClientError(e: ServiceError, endpoint: string, gaveUp = false): LarderClientError {
   const shed = e.metadata?.get('x-larder-shed-reason')[0] !== undefined;
-  const prefix = gaveUp ? 'gave up retrying: ' : '';
+  const prefix = gaveUp ? 'gave up retrying at the deadline: ' : '';
   return new LarderClientError(String(e.code), `${prefix}${endpoint}: ${e.details || e.message}`, e.code, shed);
 }

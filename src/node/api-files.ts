@@ -43,8 +43,13 @@ export async function upload(ctx: ApiContext, call: ServerReadableStream<UploadR
     const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
     let res;
     try {
-      for (let r = await it.next(); !r.done; r = await it.next()) await up.write(r.value.data);
-      if (call.cancelled) throw new UploadError('BAD_REQUEST', 'the client cancelled the upload');
+      let complete = false;
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        if (complete) throw new UploadError('BAD_REQUEST', 'data after the message that completed the upload');
+        await up.write(r.value.data);
+        complete = r.value.complete;
+      }
+      if (!complete || call.cancelled) throw new UploadError('BAD_REQUEST', 'the upload stream ended without its final message: the client went away, nothing was stored');
       res = await up.finish();
     } catch (e) {
       up.abort();
@@ -61,8 +66,24 @@ export async function upload(ctx: ApiContext, call: ServerReadableStream<UploadR
   }
 }
 
-/** Resolves a hash or a name (its newest file) against the applied catalog. */
+/**
+ * Resolves a hash or a name against the applied catalog. A miss is confirmed with the leader
+ * (ReadIndex) before answering NOT_FOUND, so a file just uploaded through another node is found
+ * here too (read-your-writes) while hits stay local and cheap.
+ */
 async function findFile(ctx: ApiContext, hash: string, name: string): Promise<StoredFile> {
+  try {
+    return await findApplied(ctx, hash, name);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== status.NOT_FOUND) throw e;
+    await ctx.loop.readBarrier().catch(() => {
+      throw e;
+    });
+    return findApplied(ctx, hash, name);
+  }
+}
+
+async function findApplied(ctx: ApiContext, hash: string, name: string): Promise<StoredFile> {
   if (hash) {
     if (!sha256Hex.test(hash)) throw grpcError(status.INVALID_ARGUMENT, `"${hash}" is not a content hash (64 lowercase hex characters)`);
     const f = await ctx.sm.catalog.getFile(hash);

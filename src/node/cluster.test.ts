@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStatus } from '../shared/proto/larder/v1/store.js';
+import { credentials } from '@grpc/grpc-js';
+import { FileStatus, LarderServiceClient } from '../shared/proto/larder/v1/store.js';
 import { TestCluster, bytesOf, pieces } from './test/cluster-harness.js';
 
 // Real `larder start` processes on 127.0.0.1 (issue 4's proof). Each test starts its own cluster.
@@ -51,5 +52,57 @@ describe('content addressing', () => {
     expect([...info.names].sort()).toEqual(['copy-0.bin', 'copy-1.bin', 'copy-2.bin']);
     await cluster.waitForApplied((await cluster.info(cluster.nodes[0]!))!.commitIndex);
     for (const n of cluster.nodes) expect(chunkFiles(n.dataDir).sort()).toEqual(info.chunks.map((c) => c.hash).sort());
+  });
+});
+
+describe('damage and bad input', () => {
+  it('detects a corrupted chunk on read, repairs it from a peer, and the download still succeeds', async () => {
+    cluster = await TestCluster.start(3);
+    const leader = await cluster.waitForLeader();
+    const data = bytesOf(600 * 1024, 7);
+    const res = await cluster.client().upload({ name: 'doc.pdf', mime: 'application/pdf', open: () => pieces(data) });
+    await cluster.waitForApplied((await cluster.info(leader))!.commitIndex);
+    const victim = cluster.nodes.find((n) => n !== leader)!;
+    const info = await cluster.client([victim.address]).stat({ hash: res.hash });
+    const chunk = info.chunks[1]!.hash;
+    const path = join(victim.dataDir, 'store', 'chunks', chunk.slice(0, 2), chunk);
+    const bytes = readFileSync(path);
+    bytes[100] = bytes[100]! ^ 0xff;
+    writeFileSync(path, bytes);
+    expect(sha(await download(cluster, victim.address, res.hash))).toBe(res.hash);
+    expect(sha(readFileSync(path))).toBe(chunk);
+    expect(victim.log.some((l) => l.includes('chunk repaired from a peer'))).toBe(true);
+  });
+
+  it('answers bad input with a clear error and changes nothing', async () => {
+    cluster = await TestCluster.start(3);
+    const leader = await cluster.waitForLeader();
+    const client = cluster.client();
+    const data = bytesOf(10_000, 3);
+    const res = await client.upload({ name: 'a.txt', mime: 'text/plain', open: () => pieces(data) });
+    await expect(client.delete(res.hash, 'wrong-token')).rejects.toThrow(/wrong host token/);
+    await expect(client.stat({ hash: 'f'.repeat(64) })).rejects.toThrow(/no file with hash/);
+    await expect(client.stat({ hash: 'nope' })).rejects.toThrow(/not a content hash/);
+    await expect(client.download({ hash: res.hash }, () => {}, { offset: 20_000 })).rejects.toThrow(/past the end/);
+    await expect(client.upload({ name: 'x/y', mime: 'text/plain', open: () => pieces(data) })).rejects.toThrow(/must not contain/);
+    await expect(client.upload({ name: 'b.txt', mime: 'text/plain', size: 5, open: () => pieces(data) })).rejects.toThrow(/announced 5 bytes/);
+    const range: Buffer[] = [];
+    await client.download({ hash: res.hash }, (d) => void range.push(Buffer.from(d)), { offset: 100, length: 50 });
+    expect(Buffer.concat(range)).toEqual(data.subarray(100, 150));
+
+    // A client that goes away mid-upload leaves no file behind.
+    const stub = new LarderServiceClient(leader.address, credentials.createInsecure());
+    const call = stub.upload(() => {});
+    call.on('error', () => {});
+    call.write({ header: { name: 'half.bin', mime: 'application/octet-stream', size: 0, noForward: false }, data: Buffer.alloc(0), complete: false });
+    call.write({ header: undefined, data: bytesOf(600 * 1024, 9), complete: false });
+    await new Promise((r) => setTimeout(r, 300));
+    call.cancel();
+    stub.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const listed = await client.list();
+    expect(listed.files.map((f) => f.names[0])).toEqual(['a.txt']);
+    expect(await client.delete(res.hash, cluster.token)).toBe(true);
+    await expect(client.stat({ hash: res.hash }, true)).rejects.toThrow(/no file with hash/);
   });
 });

@@ -18,11 +18,15 @@ export async function forwardUpload(leader: string, header: UploadHeader, rest: 
       });
     });
     call.on('error', () => {});
-    call.write({ header: { ...header, noForward: true }, data: Buffer.alloc(0) });
+    call.write({ header: { ...header, noForward: true }, data: Buffer.alloc(0), complete: false });
+    let complete = false;
     for (let r = await rest.next(); !r.done && !failed; r = await rest.next()) {
-      if (!call.write({ header: undefined, data: r.value.data })) await new Promise((res) => call.once('drain', res));
+      complete ||= r.value.complete;
+      if (!call.write({ header: undefined, data: r.value.data, complete: r.value.complete })) await new Promise((res) => call.once('drain', res));
     }
-    if (!failed) call.end();
+    // Our client went away without completing: cancel, so the leader stores nothing.
+    if (!complete && !failed) call.cancel();
+    else if (!failed) call.end();
     return await done;
   } finally {
     client.close();

@@ -63,16 +63,17 @@ export class LarderNode {
       logger: { warn: (d, m) => log.warn(d, m), info: (d, m) => log.info(d, m) },
     });
     log.info({ recovery, commit: hardState.commit, snapshotIndex }, 'state machine ready');
-    let node!: LarderNode;
+    // The transport and the loop call back into the node, which exists only once they do.
+    const self = {} as { node: LarderNode };
     const transport = new PeerTransport({
       nodeId: config.nodeId,
       clusterId: config.clusterId,
       credentials: { server: ServerCredentials.createInsecure(), client: credentials.createInsecure() },
       resolveAddress: (id) => addresses.get(id) ?? null,
       handlers: {
-        onMessage: (m) => node.onPeerMessage(m),
-        onUnreachable: (id) => node.loop.reportUnreachable(id),
-        onSnapshotStatus: (id, ok) => node.loop.reportSnapshot(id, ok),
+        onMessage: (m) => self.node.onPeerMessage(m),
+        onUnreachable: (id) => self.node.loop.reportUnreachable(id),
+        onSnapshotStatus: (id, ok) => self.node.loop.reportSnapshot(id, ok),
         readChunk: (hash) => sm.chunks.get(hash).catch(() => null),
       },
       log: (m) => log.warn(m),
@@ -93,19 +94,20 @@ export class LarderNode {
       stateMachine: {
         apply: async (index, data) => {
           const r = await sm.apply(index, data);
-          if (r.ok && (r.command === 'commitFile' || r.command === 'setStatus')) node.events.emit(`status:${r.hash}`);
+          if (r.ok && (r.command === 'commitFile' || r.command === 'setStatus')) self.node.events.emit(`status:${r.hash}`);
           return r;
         },
         snapshot: () => sm.snapshot(),
-        restore: (snap) => node.restoreSnapshot(snap),
+        restore: (snap) => self.node.restoreSnapshot(snap),
       },
       transport,
       snapshotEntries: config.snapshotEntries,
       keepEntries: 1024,
-      onError: (e) => node.fail(e),
+      onError: (e) => self.node.fail(e),
     });
     const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses);
+    const node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses);
+    self.node = node;
     const peer = transport.service();
     server.addService(peer.definition, peer.implementation);
     const api = larderService(node.apiContext());

@@ -149,6 +149,11 @@ export interface UploadRequest {
   /** The first message carries the header, every later one data. */
   header: UploadHeader | undefined;
   data: Buffer;
+  /**
+   * Set on the last message: the file is complete. A stream that ends without it was abandoned
+   * (a client that went away) and nothing is stored.
+   */
+  complete: boolean;
 }
 
 export interface UploadResponse {
@@ -676,7 +681,7 @@ export const UploadHeader: MessageFns<UploadHeader> = {
 };
 
 function createBaseUploadRequest(): UploadRequest {
-  return { header: undefined, data: Buffer.alloc(0) };
+  return { header: undefined, data: Buffer.alloc(0), complete: false };
 }
 
 export const UploadRequest: MessageFns<UploadRequest> = {
@@ -686,6 +691,9 @@ export const UploadRequest: MessageFns<UploadRequest> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(18).bytes(message.data);
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
     }
     return writer;
   },
@@ -719,6 +727,14 @@ export const UploadRequest: MessageFns<UploadRequest> = {
             message.data = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -735,6 +751,7 @@ export const UploadRequest: MessageFns<UploadRequest> = {
     return {
       header: isSet(object.header) ? UploadHeader.fromJSON(object.header) : undefined,
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
     };
   },
 
@@ -745,6 +762,9 @@ export const UploadRequest: MessageFns<UploadRequest> = {
     }
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
     }
     return obj;
   },
@@ -758,6 +778,7 @@ export const UploadRequest: MessageFns<UploadRequest> = {
       ? UploadHeader.fromPartial(object.header)
       : undefined;
     message.data = object.data ?? Buffer.alloc(0);
+    message.complete = object.complete ?? false;
     return message;
   },
 };

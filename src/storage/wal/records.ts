@@ -1,0 +1,127 @@
+import type { Entry, HardState, SnapshotMetadata } from '../../raft/index.js';
+import { z } from 'zod';
+import { crc32c, crc32cUpdate } from '../crc32c.js';
+import { decodeEntryHeader, encodeEntryBody } from './entry-codec.js';
+import { FRAME_HEADER_BYTES, RecordType, TOC_HEADER_BYTES, TOC_ITEM_BYTES, encodeFrame, frameHeader, setFrameCrc } from './frame.js';
+
+/**
+ * Where the log starts and which snapshot covers it. Written when a snapshot is created or
+ * installed and when the log is compacted, and at the head of every segment, so the newest marker
+ * seen during replay is always the truth.
+ */
+export interface LogMarker {
+  readonly snapshot: SnapshotMetadata;
+  /** The compaction point: entries <= startIndex are gone; startTerm is the term of startIndex. */
+  readonly startIndex: number;
+  readonly startTerm: number;
+  /** An installed snapshot replaces the whole log; a created one or a compaction keeps the suffix. */
+  readonly resetsLog: boolean;
+}
+
+export type WalRecord =
+  /** First record of every segment: the log's last index and term when the segment began. */
+  | { readonly type: 'segmentStart'; readonly segmentSeq: number; readonly prevIndex: number; readonly prevTerm: number }
+  | { readonly type: 'hardState'; readonly hardState: HardState }
+  | { readonly type: 'logMarker'; readonly marker: LogMarker }
+  /** A batch; replaying it truncates any entries at or after its first index (conflict truncation). */
+  | { readonly type: 'entries'; readonly entries: readonly Entry[] };
+
+/** Where one entry's body lies, relative to its record or (after writing) to its segment. */
+export interface EntryPlacement {
+  readonly index: number;
+  readonly term: number;
+  readonly kind: Entry['kind'];
+  readonly offset: number;
+  readonly length: number;
+  readonly crc: number;
+}
+
+export interface EncodedRecord {
+  readonly parts: Uint8Array[];
+  readonly byteLength: number;
+  /** For entries records: each entry's body, offsets relative to the record's first byte. */
+  readonly placements: EntryPlacement[];
+}
+
+export function encodeRecord(r: WalRecord): EncodedRecord {
+  if (r.type === 'entries') return encodeEntries(r.entries);
+  const { type, ...fields } = r;
+  const frame = encodeFrame(RecordType[type], new TextEncoder().encode(JSON.stringify(fields)));
+  return { parts: [frame], byteLength: frame.length, placements: [] };
+}
+
+function encodeEntries(entries: readonly Entry[]): EncodedRecord {
+  const bodies = entries.map(encodeEntryBody);
+  const tocBytes = TOC_HEADER_BYTES + entries.length * TOC_ITEM_BYTES;
+  const head = new Uint8Array(FRAME_HEADER_BYTES + tocBytes);
+  const toc = new DataView(head.buffer, FRAME_HEADER_BYTES);
+  toc.setUint32(0, entries.length, true);
+  const placements: EntryPlacement[] = [];
+  let offset = head.length;
+  bodies.forEach((parts, i) => {
+    const e = entries[i]!;
+    const length = parts.reduce((sum, p) => sum + p.length, 0);
+    const crc = parts.reduce((c, p) => crc32cUpdate(c, p), 0);
+    toc.setUint32(TOC_HEADER_BYTES + i * TOC_ITEM_BYTES, length, true);
+    toc.setUint32(TOC_HEADER_BYTES + i * TOC_ITEM_BYTES + 4, crc, true);
+    placements.push({ index: e.index, term: e.term, kind: e.kind, offset, length, crc });
+    offset += length;
+  });
+  head.set(frameHeader(RecordType.entries, offset - FRAME_HEADER_BYTES));
+  setFrameCrc(head, crc32cUpdate(crc32c(head, 0, 8), head, FRAME_HEADER_BYTES));
+  return { parts: [head, ...bodies.flat()], byteLength: offset, placements };
+}
+
+/** A record read back during recovery; entries are described, not loaded. */
+export type DecodedRecord = Exclude<WalRecord, { type: 'entries' }> | { readonly type: 'entries'; readonly placements: EntryPlacement[] };
+
+/**
+ * Decodes a frame that checkFrame accepted. Returns a string describing the problem when the
+ * checksums match but the content is not what this code writes (a bug or a foreign file).
+ */
+export function decodeRecord(buf: Uint8Array, type: number, payloadStart: number, end: number): DecodedRecord | string {
+  if (type === RecordType.entries) return decodeEntriesPlacements(buf, payloadStart, end);
+  let fields: unknown;
+  try {
+    fields = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(payloadStart, end)));
+  } catch (e) {
+    return `record payload is not valid JSON (${String(e)})`;
+  }
+  const parsed = plainRecordSchema.safeParse({ ...(fields as object), type: recordTypeName(type) });
+  return parsed.success ? parsed.data : `record does not have the expected fields: ${parsed.error.issues[0]?.message ?? 'unknown'}`;
+}
+
+function recordTypeName(type: number): string | undefined {
+  return (Object.keys(RecordType) as (keyof typeof RecordType)[]).find((k) => RecordType[k] === type);
+}
+
+const u53 = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const hardStateSchema = z.object({ term: u53, vote: z.string().nullable(), commit: u53 });
+const snapshotMetadataSchema = z.object({ index: u53, term: u53, confState: z.object({ voters: z.array(z.string()), learners: z.array(z.string()) }) });
+/** What the JSON-encoded records must look like: a checksum proves the bytes, not the shape. */
+const plainRecordSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('segmentStart'), segmentSeq: u53, prevIndex: u53, prevTerm: u53 }),
+  z.object({ type: z.literal('hardState'), hardState: hardStateSchema }),
+  z.object({
+    type: z.literal('logMarker'),
+    marker: z.object({ snapshot: snapshotMetadataSchema, startIndex: u53, startTerm: u53, resetsLog: z.boolean() }),
+  }),
+]);
+
+function decodeEntriesPlacements(buf: Uint8Array, payloadStart: number, end: number): DecodedRecord | string {
+  const view = new DataView(buf.buffer, buf.byteOffset + payloadStart, end - payloadStart);
+  const count = view.getUint32(0, true);
+  let offset = payloadStart + TOC_HEADER_BYTES + count * TOC_ITEM_BYTES;
+  const placements: EntryPlacement[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(TOC_HEADER_BYTES + i * TOC_ITEM_BYTES, true);
+    const crc = view.getUint32(TOC_HEADER_BYTES + i * TOC_ITEM_BYTES + 4, true);
+    const header = decodeEntryHeader(buf.subarray(offset, offset + length));
+    if (header === null) return `entry ${i} of the batch has a bad header`;
+    const prev = placements[i - 1];
+    if (prev !== undefined && header.index !== prev.index + 1) return `entries batch not contiguous: ${prev.index} then ${header.index}`;
+    placements.push({ ...header, offset, length, crc });
+    offset += length;
+  }
+  return { type: 'entries', placements };
+}
