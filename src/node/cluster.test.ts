@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { credentials } from '@grpc/grpc-js';
 import { FileStatus, LarderServiceClient } from '../shared/proto/larder/v1/store.js';
-import { TestCluster, bytesOf, pieces } from './test/cluster-harness.js';
+import { TestCluster, bytesOf, pieces, sleep } from './test/cluster-harness.js';
 
 // Real `larder start` processes on 127.0.0.1 (issue 4's proof). Each test starts its own cluster.
 
@@ -104,5 +104,81 @@ describe('damage and bad input', () => {
     expect(listed.files.map((f) => f.names[0])).toEqual(['a.txt']);
     expect(await client.delete(res.hash, cluster.token)).toBe(true);
     await expect(client.stat({ hash: res.hash }, true)).rejects.toThrow(/no file with hash/);
+  });
+});
+
+describe('failures', () => {
+  it('kill -9 of the leader mid-stream: a new leader takes over, uploads resume, every acknowledged upload survives on every node', async () => {
+    cluster = await TestCluster.start(3);
+    const oldLeader = await cluster.waitForLeader();
+    const client = cluster.client(undefined, 60_000);
+    const acked = new Map<string, { data: Buffer; at: number }>();
+    const unacked: Buffer[] = [];
+    let stop = false;
+    const uploader = (async () => {
+      for (let i = 0; !stop; i++) {
+        const data = bytesOf(20_000 + i * 977, 1000 + i);
+        try {
+          const r = await client.upload({ name: `f${i}.bin`, mime: 'application/octet-stream', open: () => pieces(data, 8192) });
+          acked.set(r.hash, { data, at: Date.now() });
+        } catch {
+          unacked.push(data);
+        }
+      }
+    })();
+    await sleep(1500);
+    const killedAt = Date.now();
+    cluster.kill(oldLeader);
+    const newLeader = await cluster.waitForLeader();
+    expect(newLeader.id).not.toBe(oldLeader.id);
+    await sleep(1500);
+    stop = true;
+    await uploader;
+    expect([...acked.values()].filter((a) => a.at > killedAt).length).toBeGreaterThan(0);
+    cluster.launch(oldLeader);
+    await cluster.waitForLeader();
+    await cluster.waitForApplied((await cluster.info(newLeader))!.commitIndex);
+    for (const n of cluster.nodes) {
+      for (const [hash, { data }] of acked) expect((await download(cluster, n.address, hash)).equals(data)).toBe(true);
+    }
+    for (const data of unacked) {
+      const present = await cluster.client().stat({ hash: sha(data) }, true).then(() => true, () => false);
+      if (present) expect((await download(cluster, newLeader.address, sha(data))).equals(data)).toBe(true);
+    }
+  });
+});
+
+describe('catching up', () => {
+  it('a node stopped while the others compacted catches up by snapshot and fetches only the chunks it lacks', async () => {
+    cluster = await TestCluster.start(3, { extraFlags: ['--snapshot-entries', '20'] });
+    const leader = await cluster.waitForLeader();
+    const client = cluster.client();
+    const before = bytesOf(300 * 1024, 500);
+    await client.upload({ name: 'before.bin', mime: 'application/octet-stream', open: () => pieces(before) });
+    const lagger = cluster.nodes.find((n) => n !== leader)!;
+    await cluster.waitForApplied((await cluster.info(leader))!.commitIndex);
+    cluster.kill(lagger);
+    const later: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      const data = bytesOf(100 * 1024 + i, 600 + i);
+      later.push(data);
+      await client.upload({ name: `later-${i}.bin`, mime: 'application/octet-stream', open: () => pieces(data) });
+    }
+    const first = (await cluster.info(leader))!.firstIndex;
+    expect(first).toBeGreaterThan(10); // the leader compacted its log past what the lagger holds
+    cluster.launch(lagger);
+    await cluster.waitForApplied((await cluster.info(leader))!.commitIndex);
+    const logs = lagger.log.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; missingChunks?: number; fetched?: number; chunk?: string });
+    const installed = logs.find((l) => l.msg?.startsWith('installed snapshot'));
+    // The snapshot references before.bin's 2 chunks (held) and the chunks of the later files it
+    // covers (1 each, missing); files after the snapshot arrive through the log.
+    expect(installed?.missingChunks).toBeGreaterThan(0);
+    expect(installed?.missingChunks).toBeLessThanOrEqual(12);
+    await expect.poll(() => lagger.log.some((l) => l.includes('snapshot catch-up: chunks fetched'))).toBe(true);
+    const fetched = lagger.log.filter((l) => l.includes('snapshot catch-up')).map((l) => JSON.parse(l) as { fetched: number; of: number })[0];
+    expect(fetched).toEqual({ ...fetched, fetched: installed!.missingChunks, of: installed!.missingChunks });
+    const beforeChunks = (await client.stat({ hash: sha(before) })).chunks.map((c) => c.hash);
+    expect(logs.filter((l) => l.chunk !== undefined && beforeChunks.includes(l.chunk))).toEqual([]);
+    for (const data of [before, ...later]) expect((await download(cluster, lagger.address, sha(data))).equals(data)).toBe(true);
   });
 });

@@ -18,6 +18,8 @@ export async function forwardUpload(leader: string, header: UploadHeader, rest: 
       });
     });
     call.on('error', () => {});
+    // The leader may fail the call while we are still relaying: mark the rejection handled now.
+    done.catch(() => {});
     call.write({ header: { ...header, noForward: true }, data: Buffer.alloc(0), complete: false });
     let complete = false;
     for (let r = await rest.next(); !r.done && !failed; r = await rest.next()) {

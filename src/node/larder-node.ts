@@ -102,7 +102,8 @@ export class LarderNode {
       },
       transport,
       snapshotEntries: config.snapshotEntries,
-      keepEntries: 1024,
+      // Enough log behind a snapshot for a briefly lagging follower; older ones get the snapshot.
+      keepEntries: Math.min(1024, Math.floor(config.snapshotEntries / 4)),
       onError: (e) => self.node.fail(e),
     });
     const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
