@@ -182,8 +182,10 @@ async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promi
       else resolve(r!);
     });
   });
-  // A node that refuses early (not leader, shed) ends the call while we are still writing.
+  // A node that refuses early (not leader, shed) ends the call while we are still writing:
+  // mark the rejection handled now; it is returned (and awaited) below.
   call.on('error', () => {});
+  done.catch(() => {});
   call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false }, data: Buffer.alloc(0), complete: false });
   let sent = 0;
   for await (const piece of input.open()) {

@@ -182,3 +182,4 @@ describe('catching up', () => {
     for (const data of [before, ...later]) expect((await download(cluster, lagger.address, sha(data))).equals(data)).toBe(true);
   });
 });
+

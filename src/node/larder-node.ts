@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
 import type { Entry, NodeId, Snapshot } from '../raft/index.js';
 import { DurableStorage } from '../storage/index.js';
-import { DEFAULT_LEASE_MS, encodeCommand, openStateMachine, type ApplyResult, type LogEntryData, type StateMachine } from '../store/index.js';
+import { DEFAULT_LEASE_MS, decodeCommand, encodeCommand, openStateMachine, peekCommandType, type ApplyResult, type LogEntryData, type StateMachine } from '../store/index.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { ApiContext } from './api-context.js';
 import { larderService } from './api-service.js';
@@ -51,7 +51,8 @@ export class LarderNode {
   static async start(config: NodeConfig, log: Logger = createLogger(config.nodeId, config.logLevel)): Promise<LarderNode> {
     const addresses = new Map<NodeId, string>(Object.entries(config.initialCluster));
     addresses.set(config.nodeId, config.advertise);
-    const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { logger: { warn: (m) => log.warn(m) } });
+    // A small entry cache: recent entries serve followers; chunk bytes are cached by ChunkReader.
+    const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { cacheBytesMax: 16 * 1024 * 1024, logger: { warn: (m) => log.warn(m) } });
     await bootstrapIfNew(config, storage, log);
     const { hardState } = storage.initialState();
     const snapshotIndex = storage.snapshot().metadata.index;
@@ -63,6 +64,7 @@ export class LarderNode {
       logger: { warn: (d, m) => log.warn(d, m), info: (d, m) => log.info(d, m) },
     });
     log.info({ recovery, commit: hardState.commit, snapshotIndex }, 'state machine ready');
+    await rematerializeChunks(storage, sm, snapshotIndex, hardState.commit, log);
     // The transport and the loop call back into the node, which exists only once they do.
     const self = {} as { node: LarderNode };
     const transport = new PeerTransport({
@@ -86,8 +88,10 @@ export class LarderNode {
         heartbeatTick: 1,
         randomInt: (n) => randomInt(n),
         applied: hardState.commit,
-        maxSizePerMsg: 4 * 1024 * 1024,
-        maxInflightMsgs: 64,
+        // At most 16 x 1 MiB in flight per follower: a slow follower costs bounded memory.
+        maxSizePerMsg: 1024 * 1024,
+        maxInflightMsgs: 16,
+        maxUncommittedBytes: 32 * 1024 * 1024,
         logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       },
       storage,
@@ -253,4 +257,21 @@ function* committedEntries(storage: DurableStorage, after: number, commit: numbe
     for (const e of batch) yield { index: e.index, data: e.kind === 'normal' ? e.data : new Uint8Array(0) };
     next += batch.length;
   }
+}
+
+/**
+ * Chunks applied since the last snapshot were written without fsync (the log holds them): after
+ * a power loss a chunk file may be gone while its catalog entry survived. Rewrite any such chunk
+ * from the committed log tail, so a restarted node never depends on a peer for its own data.
+ */
+async function rematerializeChunks(storage: DurableStorage, sm: StateMachine, snapshotIndex: number, commit: number, log: Logger): Promise<void> {
+  let restored = 0;
+  for (const { data } of committedEntries(storage, snapshotIndex, commit)) {
+    if (data.length === 0 || peekCommandType(data) !== 'putChunk') continue;
+    const cmd = decodeCommand(data);
+    if (cmd.type !== 'putChunk' || (await sm.chunks.verify(cmd.hash)) === null) continue;
+    await sm.chunks.put(cmd.hash, cmd.data);
+    restored++;
+  }
+  if (restored > 0) log.warn({ chunks: restored }, 'rewrote chunk files lost since the last snapshot from the log');
 }

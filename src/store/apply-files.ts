@@ -8,7 +8,10 @@ import { reject, type ApplyContext, type ApplyResult } from './apply-context.js'
 /** The chunk store's put is idempotent (an intact copy is kept) and doubles as repair of a bad one. */
 export async function applyPutChunk(ctx: ApplyContext, cmd: PutChunk): Promise<ApplyResult> {
   try {
-    await ctx.chunks.put(cmd.hash, cmd.data);
+    // Not fsync'd here: the bytes stay durable in the Raft log until the next snapshot, which
+    // syncs every deferred chunk first (StateMachine.snapshot); a node restarted before that
+    // re-materializes lost chunk files from the log tail (see the node runtime).
+    await ctx.chunks.put(cmd.hash, cmd.data, { deferSync: true });
   } catch (error) {
     if (error instanceof ChunkHashMismatchError) return reject('putChunk', 'CHUNK_HASH_MISMATCH', error.message);
     throw error;

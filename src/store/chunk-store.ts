@@ -3,7 +3,7 @@
  * no directory grows past ~1/256 of the chunks). Every write is temp + fsync + rename + directory
  * fsync; every read is verified against the hash, so wrong bytes are never returned.
  */
-import { mkdir, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkCorruptError, ChunkHashMismatchError, invariant, type ChunkProblemReason } from './errors.js';
 import { fsyncDir, isNotFound, TEMP_SUFFIX, writeFileAtomic } from './fs-atomic.js';
@@ -34,6 +34,8 @@ const GC_BATCH = 64;
 
 export class ChunkStore {
   private readonly knownDirs = new Set<string>();
+  /** Written with deferSync and not yet fsync'd (see syncPending). */
+  private readonly unsynced = new Set<string>();
   private readonly fsyncEnabled: boolean;
 
   private constructor(
@@ -85,7 +87,7 @@ export class ChunkStore {
    * Stores verified bytes durably. An intact existing copy is kept (its mtime refreshed, which
    * restarts its GC grace period); a corrupt or missing one is replaced: put is also repair.
    */
-  async put(hash: string, data: Uint8Array): Promise<PutOutcome> {
+  async put(hash: string, data: Uint8Array, options: { deferSync?: boolean } = {}): Promise<PutOutcome> {
     const actual = sha256Hex(data);
     if (actual !== hash) throw new ChunkHashMismatchError(hash, actual);
     invariant(data.length > 0 && data.length <= CHUNK_SIZE_MAX_BYTES, () => `chunk of ${data.length} bytes is outside 1..${CHUNK_SIZE_MAX_BYTES}`);
@@ -96,8 +98,36 @@ export class ChunkStore {
       return 'present';
     }
     await this.ensureDir(hash.slice(0, 2));
-    await writeFileAtomic(this.pathOf(hash), data, { fsync: this.fsyncEnabled });
+    const defer = this.fsyncEnabled && options.deferSync === true;
+    await writeFileAtomic(this.pathOf(hash), data, { fsync: this.fsyncEnabled && !defer });
+    if (defer) this.unsynced.add(hash);
     return existing === 'missing' ? 'written' : 'repaired';
+  }
+
+  /**
+   * Makes every chunk written with deferSync durable (file, then its directory entry). The state
+   * machine defers because a chunk applied from the Raft log is still durable in the log: it
+   * calls this before a snapshot, i.e. before the log that holds the bytes may be compacted.
+   */
+  async syncPending(): Promise<number> {
+    const hashes = [...this.unsynced];
+    this.unsynced.clear();
+    const shards = new Set<string>();
+    for (const hash of hashes) {
+      try {
+        const handle = await open(this.pathOf(hash), 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        shards.add(hash.slice(0, 2));
+      } catch (error) {
+        if (!isNotFound(error)) throw error; // Collected since: nothing to make durable.
+      }
+    }
+    for (const shard of shards) await fsyncDir(join(this.root, shard));
+    return hashes.length;
   }
 
   /** Returns whether a file was deleted. */

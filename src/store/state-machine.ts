@@ -78,8 +78,12 @@ export class StateMachine {
     return this.exclusive(() => this.applyTo(this.current, index, data));
   }
 
+  /** The state as of the applied index. Chunks applied without fsync are made durable first: the log that holds their bytes may be compacted once this snapshot exists. */
   snapshot(): Promise<Uint8Array> {
-    return this.exclusive(async () => encodeSnapshot(this.current.metaDoc, this.current.dataDocs(), this.current.refs.sorted()));
+    return this.exclusive(async () => {
+      await this.chunks.syncPending();
+      return encodeSnapshot(this.current.metaDoc, this.current.dataDocs(), this.current.refs.sorted());
+    });
   }
 
   /** Replaces the catalog with the snapshot's; returns the referenced chunks this node lacks (fetch them from peers by hash). */

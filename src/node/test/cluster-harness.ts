@@ -53,8 +53,10 @@ export class TestCluster {
   }
 
   launch(n: TestNode): void {
-    const args = [join(repo, 'bin/larder.mjs'), 'start', '--node-id', n.id, '--data-dir', n.dataDir, '--listen', n.address, '--initial-cluster', this.initialCluster(), '--host-token', this.token, '--tick-ms', '20', '--log-level', 'info', ...this.extraFlags];
-    const proc = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [join(repo, 'bin/larder.mjs'), 'start', '--node-id', n.id, '--data-dir', n.dataDir, '--listen', n.address, '--initial-cluster', this.initialCluster(), '--host-token', this.token, '--tick-ms', '50', '--log-level', 'info', ...this.extraFlags];
+    // LARDER_TEST_NODE_ARGS passes flags to the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+    const nodeArgs = process.env['LARDER_TEST_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+    const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer): void => {
       n.log.push(...d.toString().split('\n').filter(Boolean));
       if (n.log.length > 5000) n.log.splice(0, n.log.length - 5000);
@@ -120,8 +122,12 @@ export class TestCluster {
   /** Resident memory of a node's process in bytes (Linux /proc). */
   rssBytes(n: TestNode): number {
     if (!n.proc?.pid) return 0;
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${n.proc.pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${n.proc.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0; // The process has just exited.
+    }
   }
 
   tail(lines = 15): string {
