@@ -67,7 +67,9 @@ describe(`WAL crash recovery under SIGKILL (seed ${seed0}${long ? ', LARDER_LONG
         baseCommit = view.commit;
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`crash ${mode}: ${iterations} iterations in ${seconds} s; ${tally.acked} acknowledged operations; ${tally.selfKilled} self-kills at crash points; ${tally.tornTails} torn tails cut; log now ${base.start + 1}..${lastIndexOf(base)}`);
+      console.log(
+        `crash ${mode}: ${iterations} iterations in ${seconds} s; ${tally.acked} acknowledged operations; ${tally.selfKilled} self-kills at crash points; ${tally.tornTails} torn tails cut; log now ${base.start + 1}..${lastIndexOf(base)}`,
+      );
       expect(tally.acked).toBeGreaterThan(0);
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cUpdate } from './crc32c.js';
+import { crc32c, crc32cUpdate, crc32cUpdatePortable } from './crc32c.js';
 
 /** The textbook bit-at-a-time definition, to check the table-driven code against. */
 function crc32cBitwise(bytes: Uint8Array): number {
@@ -41,6 +41,26 @@ describe('crc32c', () => {
     for (const cut of [0, 1, 3, 4, 7, 8, 9, 4999, 10_000]) {
       expect(crc32cUpdate(crc32c(data, 0, cut), data, cut), `cut at ${cut}`).toBe(whole);
     }
+  });
+
+  it('the WebAssembly path (large inputs) agrees with the bitwise definition and the JS loop', () => {
+    const backing = filled(3 * 1024 * 1024 + 16, (i) => (i * 2654435761) >>> 24);
+    for (const [offset, length] of [
+      [0, 256],
+      [2, 1023],
+      [0, 4096],
+      [1, 4097],
+      [3, 70_001],
+      [5, 255 * 1024],
+      [7, 65_536],
+    ] as const) {
+      const view = backing.subarray(offset, offset + length);
+      expect(crc32c(view), `offset ${offset} length ${length}`).toBe(crc32cBitwise(view));
+    }
+    // Past the 1 MiB slice the kernel copies through, and chained from a non-zero CRC.
+    const big = backing.subarray(3, 3 * 1024 * 1024 + 3);
+    expect(crc32c(big)).toBe(crc32cUpdatePortable(0, big));
+    expect(crc32cUpdate(crc32c(big, 0, 10), big, 10)).toBe(crc32cUpdatePortable(0, big));
   });
 
   it('detects every single-bit flip in a 1 KiB buffer', () => {

@@ -50,10 +50,8 @@ export class DurableLog {
     const walDir = path.join(dataDir, 'wal');
     const state = new LogState();
     let log: DurableLog | null = null;
-    const wal = await Wal.open(
-      walDir,
-      { ...opts, dataDir, segmentHeader: () => segmentHeader(state), onAbort: () => log?.resetProjection() },
-      (record, seq) => state.apply(record, seq),
+    const wal = await Wal.open(walDir, { ...opts, dataDir, segmentHeader: () => segmentHeader(state), onAbort: () => log?.resetProjection() }, (record, seq) =>
+      state.apply(record, seq),
     );
     log = new DurableLog(wal, state, walDir, dataDir, opts.cacheBytesMax);
     return log;
@@ -173,4 +171,3 @@ function applyOrDie(problem: string | null): void {
 export const compacted = (index: number, firstIndex: number): RaftError =>
   new RaftError('COMPACTED', `index ${index} is compacted; first available index is ${firstIndex}`);
 const unavailable = (index: number, lastIndex: number): RaftError => new RaftError('UNAVAILABLE', `index ${index} is past the last index ${lastIndex}`);
-

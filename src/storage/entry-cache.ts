@@ -1,12 +1,16 @@
 import { entrySize, type Entry } from '../raft/index.js';
 
 /**
- * Recently written or read entries, bounded in bytes (entries carry 255 KiB file chunks, so a
- * count bound would mean nothing). Least recently used goes first: a Map iterates in insertion
- * order, and a hit is re-inserted at the end.
+ * The most recently written or read entries, bounded in bytes (entries carry 255 KiB file chunks,
+ * so a count bound would mean nothing). First in, first out: readers of a Raft log mostly want
+ * what was just written (followers a little behind), and FIFO eviction is O(1), where evicting
+ * from the front of a Map one key at a time walks ever more deleted slots.
  */
 export class EntryCache {
   private readonly entries = new Map<number, Entry>();
+  /** Insertion order; may hold entries already deleted or replaced (skipped when evicting). */
+  private order: Entry[] = [];
+  private orderHead = 0;
   private bytes = 0;
 
   constructor(private readonly bytesMax: number) {}
@@ -14,10 +18,7 @@ export class EntryCache {
   get(index: number, term: number): Entry | undefined {
     const e = this.entries.get(index);
     // A term mismatch means the slot was overwritten by a conflicting append we missed: never serve it.
-    if (e === undefined || e.term !== term) return undefined;
-    this.entries.delete(index);
-    this.entries.set(index, e);
-    return e;
+    return e !== undefined && e.term === term ? e : undefined;
   }
 
   put(e: Entry): void {
@@ -25,11 +26,11 @@ export class EntryCache {
     if (size > this.bytesMax) return;
     this.delete(e.index);
     this.entries.set(e.index, e);
+    this.order.push(e);
     this.bytes += size;
-    for (const [index] of this.entries) {
-      if (this.bytes <= this.bytesMax) break;
-      this.delete(index);
-    }
+    while (this.bytes > this.bytesMax) this.evictOldest();
+    // Deletions leave dead references in `order`; keep them from holding payloads indefinitely.
+    if (this.order.length - this.orderHead > 2 * this.entries.size + 1024) this.compactOrder();
   }
 
   /** Forgets entries at or after `index` (a conflicting suffix was replaced). */
@@ -44,11 +45,25 @@ export class EntryCache {
 
   clear(): void {
     this.entries.clear();
+    this.order = [];
+    this.orderHead = 0;
     this.bytes = 0;
   }
 
   byteSize(): number {
     return this.bytes;
+  }
+
+  private evictOldest(): void {
+    const e = this.order[this.orderHead++]!;
+    if (this.entries.get(e.index) === e) this.delete(e.index);
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) this.compactOrder();
+  }
+
+  /** Keeps only live entries in `order`, oldest first. */
+  private compactOrder(): void {
+    this.order = this.order.slice(this.orderHead).filter((e) => this.entries.get(e.index) === e);
+    this.orderHead = 0;
   }
 
   private delete(index: number): void {

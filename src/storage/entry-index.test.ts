@@ -28,22 +28,34 @@ describe('EntryIndex', () => {
 
 describe('locationEntrySize', () => {
   it('equals the core entrySize for both kinds of entry, from the index alone', () => {
-    const entries: Entry[] = [normal(1, 0), normal(2, 1000), { kind: 'confChange', index: 3, term: 1, change: { type: 'addLearner', node: 'a-long-node-name' } }];
+    const entries: Entry[] = [
+      normal(1, 0),
+      normal(2, 1000),
+      { kind: 'confChange', index: 3, term: 1, change: { type: 'addLearner', node: 'a-long-node-name' } },
+    ];
     const [placements] = [encodeRecord({ type: 'entries', entries }).placements];
     placements.forEach((p, i) => expect(locationEntrySize({ ...p, segmentSeq: 1 })).toBe(entrySize(entries[i]!)));
   });
 });
 
 describe('EntryCache', () => {
-  it('stays within its byte bound, evicting the least recently used, and never serves a stale term', () => {
+  it('stays within its byte bound, evicting the oldest first, and never serves a stale term', () => {
     const cache = new EntryCache(3 * entrySize(normal(1, 1000)));
-    for (let i = 1; i <= 3; i++) cache.put(normal(i, 1000));
-    cache.get(1, 1); // 1 is now the most recently used
-    cache.put(normal(4, 1000));
-    expect([1, 2, 3, 4].map((i) => cache.get(i, 1) !== undefined)).toEqual([true, false, true, true]);
-    expect(cache.byteSize()).toBeLessThanOrEqual(3 * entrySize(normal(1, 1000)));
+    for (let i = 1; i <= 4; i++) cache.put(normal(i, 1000));
+    expect([1, 2, 3, 4].map((i) => cache.get(i, 1) !== undefined)).toEqual([false, true, true, true]);
+    expect(cache.byteSize()).toBe(3 * entrySize(normal(1, 1000)));
     expect(cache.get(4, 2)).toBeUndefined();
     cache.deleteFrom(3);
-    expect([cache.get(3, 1), cache.get(4, 1)]).toEqual([undefined, undefined]);
+    expect([cache.get(2, 1) !== undefined, cache.get(3, 1), cache.get(4, 1)]).toEqual([true, undefined, undefined]);
+  });
+
+  it('does not keep deleted entries alive through its eviction order', () => {
+    const cache = new EntryCache(1 << 30);
+    for (let round = 0; round < 50; round++) {
+      for (let i = 1; i <= 100; i++) cache.put(normal(i, 10));
+      cache.deleteFrom(1);
+    }
+    expect(cache.byteSize()).toBe(0);
+    expect((cache as unknown as { order: Entry[] }).order.length).toBeLessThan(2000);
   });
 });

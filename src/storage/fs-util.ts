@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { StorageError, diskFull, isDiskFull } from './errors.js';
 
@@ -78,4 +78,15 @@ function dropBytes(parts: readonly Uint8Array[], count: number): Uint8Array[] {
     skip = 0;
   }
   return out;
+}
+
+/** Synchronous counterpart for small buffers: a write into the page cache takes microseconds, a thread-pool round trip longer. */
+export function writeAllSync(fd: number, buf: Uint8Array, position: number): number {
+  let written = 0;
+  while (written < buf.length) {
+    const n = fs.writeSync(fd, buf, written, buf.length - written, position + written);
+    if (n <= 0) throw new StorageError('WAL_FAILED', `write wrote ${n} bytes of ${buf.length - written} at ${position + written}`);
+    written += n;
+  }
+  return written;
 }

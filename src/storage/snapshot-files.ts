@@ -40,7 +40,11 @@ export async function writeSnapshotFile(dataDir: string, snap: Snapshot): Promis
   writeU53(view, 32, snap.data.length);
   const body = [header, conf, snap.data];
   const crc = new Uint8Array(4);
-  new DataView(crc.buffer).setUint32(0, body.reduce((c, part) => crc32cUpdate(c, part), 0), true);
+  new DataView(crc.buffer).setUint32(
+    0,
+    body.reduce((c, part) => crc32cUpdate(c, part), 0),
+    true,
+  );
   await writeFileAtomic(snapshotPath(dataDir, snap.metadata), [...body, crc], dataDir);
 }
 

@@ -47,4 +47,6 @@ async function durable(dir: string, opts: DurableStorageOptions): Promise<Storag
 storageComplianceTests('MemoryStorage', async () => memory());
 storageComplianceTests('DurableStorage (defaults)', () => durable(path.join(root, `d${++dirCount}`), {}));
 // No cache and tiny segments: every read goes to disk, and logs span many segments.
-storageComplianceTests('DurableStorage (no cache, 4 KiB segments)', () => durable(path.join(root, `d${++dirCount}`), { cacheBytesMax: 0, segmentBytesMax: 4096 }));
+storageComplianceTests('DurableStorage (no cache, 4 KiB segments)', () =>
+  durable(path.join(root, `d${++dirCount}`), { cacheBytesMax: 0, segmentBytesMax: 4096 }),
+);

@@ -37,7 +37,11 @@ let compacting = 0;
 let truncating = 0;
 await installCrashPoints();
 
-const storage = await DurableStorage.open(config.dir, { segmentBytesMax: config.segmentBytesMax, cacheBytesMax: 1 << 20, logger: { warn: (m) => process.stderr.write(`${m}\n`) } });
+const storage = await DurableStorage.open(config.dir, {
+  segmentBytesMax: config.segmentBytesMax,
+  cacheBytesMax: 1 << 20,
+  logger: { warn: (m) => process.stderr.write(`${m}\n`) },
+});
 const init = storage.initialState().hardState;
 let next = storage.lastIndex() + 1;
 let term = Math.max(init.term, storage.term(storage.lastIndex()));

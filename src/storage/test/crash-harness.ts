@@ -86,7 +86,8 @@ export async function recoverAndCheck(dir: string, base: ModelLog, baseCommit: n
     if (commit > last) problems.push(`hard state commit ${commit} is past the last index ${last}`);
     const guaranteed = ackedCommit(outcome.transcript, baseCommit);
     if (commit < guaranteed) problems.push(`hard state commit ${commit} is behind the acknowledged ${guaranteed}`);
-    if (storage.snapshot().metadata.index < first - 1) problems.push(`snapshot ${storage.snapshot().metadata.index} does not cover the compaction point ${first - 1}`);
+    if (storage.snapshot().metadata.index < first - 1)
+      problems.push(`snapshot ${storage.snapshot().metadata.index} does not cover the compaction point ${first - 1}`);
     const k = matchingPrefix(base, outcome.transcript, log);
     if (typeof k === 'string') problems.push(k);
     if (problems.length > 0) throw new Error(`crash recovery check failed in ${dir}:\n  ${problems.slice(0, 10).join('\n  ')}`);

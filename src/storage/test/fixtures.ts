@@ -14,7 +14,12 @@ export function run(from: number, count: number, term: number, bytes = 200): Ent
 
 export function append(s: DurableStorage, entries: Entry[], commit?: number): Promise<void> {
   const last = entries.at(-1)?.index ?? 0;
-  return s.save({ entries, hardState: { term: entries.at(-1)?.term ?? 1, vote: 'a', commit: commit ?? Math.max(0, last - 1) }, snapshot: null, mustSync: true });
+  return s.save({
+    entries,
+    hardState: { term: entries.at(-1)?.term ?? 1, vote: 'a', commit: commit ?? Math.max(0, last - 1) },
+    snapshot: null,
+    mustSync: true,
+  });
 }
 
 /** Opens with warnings collected instead of printed. */

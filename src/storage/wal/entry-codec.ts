@@ -1,4 +1,4 @@
-import { invariant, type ConfChange, type Entry } from '../../raft/index.js';
+import { InvariantError, type ConfChange, type Entry } from '../../raft/index.js';
 
 /*
  * One entry's bytes on disk (its "body"), little-endian:
@@ -14,7 +14,8 @@ const changeTypes = ['addVoter', 'addLearner', 'removeNode'] as const;
 const TWO_32 = 0x1_0000_0000;
 
 export function writeU53(view: DataView, offset: number, value: number): void {
-  invariant(Number.isSafeInteger(value) && value >= 0, () => `not a non-negative safe integer: ${value}`);
+  // On every append's path: a plain check, no closure for the message.
+  if (!(Number.isSafeInteger(value) && value >= 0)) throw new InvariantError(`not a non-negative safe integer: ${value}`);
   view.setUint32(offset, value % TWO_32, true);
   view.setUint32(offset + 4, Math.floor(value / TWO_32), true);
 }
@@ -23,19 +24,21 @@ export function readU53(view: DataView, offset: number): number {
   return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * TWO_32;
 }
 
-/** The body as a list of buffers: a small header plus the caller's data, not copied. */
-export function encodeEntryBody(e: Entry): Uint8Array[] {
-  const header = new Uint8Array(ENTRY_HEADER_BYTES);
-  const view = new DataView(header.buffer);
-  view.setUint8(0, e.kind === 'normal' ? KIND_NORMAL : KIND_CONF_CHANGE);
-  writeU53(view, 4, e.index);
-  writeU53(view, 12, e.term);
-  if (e.kind === 'normal') return e.data.length > 0 ? [header, e.data] : [header];
+/** Writes an entry's 20-byte header at `offset` of `view`. */
+export function writeEntryHeader(view: DataView, offset: number, e: Entry): void {
+  view.setUint8(offset, e.kind === 'normal' ? KIND_NORMAL : KIND_CONF_CHANGE);
+  writeU53(view, offset + 4, e.index);
+  writeU53(view, offset + 12, e.term);
+}
+
+/** What follows the header: a normal entry's data (the caller's bytes, not copied) or the encoded change. */
+export function entryPayload(e: Entry): Uint8Array {
+  if (e.kind === 'normal') return e.data;
   const node = new TextEncoder().encode(e.change.node);
   const change = new Uint8Array(1 + node.length);
   change[0] = changeTypes.indexOf(e.change.type);
   change.set(node, 1);
-  return [header, change];
+  return change;
 }
 
 export interface EntryBodyHeader {

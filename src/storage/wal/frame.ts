@@ -22,7 +22,7 @@ export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 
 const isRecordType = (t: number): t is RecordTypeCode => t >= 1 && t <= 4;
 
-export function frameHeader(type: RecordTypeCode, payloadBytes: number): Uint8Array {
+function frameHeader(type: RecordTypeCode, payloadBytes: number): Uint8Array {
   const header = new Uint8Array(FRAME_HEADER_BYTES);
   const view = new DataView(header.buffer);
   view.setUint32(0, payloadBytes, true);
@@ -30,7 +30,7 @@ export function frameHeader(type: RecordTypeCode, payloadBytes: number): Uint8Ar
   return header;
 }
 
-export function setFrameCrc(header: Uint8Array, crc: number): void {
+function setFrameCrc(header: Uint8Array, crc: number): void {
   new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).setUint32(8, crc, true);
 }
 

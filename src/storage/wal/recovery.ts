@@ -41,7 +41,8 @@ export async function recoverSegments(ctx: RecoveryContext): Promise<RecoveredSe
     const scan = scanSegment(await fsp.readFile(file));
     const isLast = i === seqs.length - 1;
     // Segments appear by rename only once their header is synced: an empty one is damage.
-    if (scan.records.length === 0 && scan.problem === null) throw walCorrupt(file, 0, 'the segment is empty (it should begin with a segment-start record)', ctx.dataDir);
+    if (scan.records.length === 0 && scan.problem === null)
+      throw walCorrupt(file, 0, 'the segment is empty (it should begin with a segment-start record)', ctx.dataDir);
     const maxEntryIndex = replaySegment(ctx, file, seq, scan);
     if (scan.problem !== null) await handleProblem(ctx, file, scan, isLast);
     out.push({ seq, size: scan.validEnd, maxEntryIndex });

@@ -29,7 +29,11 @@ export function scanSegment(buf: Uint8Array): SegmentScan {
   while (offset < buf.length) {
     const check = checkFrame(buf, offset);
     if (!check.ok) {
-      return { records, validEnd: offset, problem: { offset, reason: check.reason, checksumValid: false, validRecordFollows: validFrameAfter(buf, offset + 1) } };
+      return {
+        records,
+        validEnd: offset,
+        problem: { offset, reason: check.reason, checksumValid: false, validRecordFollows: validFrameAfter(buf, offset + 1) },
+      };
     }
     const record = decodeRecord(buf, check.type, check.payloadStart, check.end);
     if (typeof record === 'string') {

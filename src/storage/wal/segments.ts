@@ -55,7 +55,11 @@ export class SegmentSet {
   /** Creates segment `seq` holding `header` (atomically, see createSegment) and makes it the active one. */
   async start(seq: number, header: readonly WalRecord[]): Promise<void> {
     const encoded = header.map(encodeRecord);
-    const handle = await createSegment(this.walDir, seq, encoded.flatMap((r) => r.parts));
+    const handle = await createSegment(
+      this.walDir,
+      seq,
+      encoded.flatMap((r) => r.parts),
+    );
     const previous = this.activeHandle;
     this.activeHandle = handle;
     const size = encoded.reduce((sum, r) => sum + r.byteLength, 0);
