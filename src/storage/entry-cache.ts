@@ -8,8 +8,11 @@ import { entrySize, type Entry } from '../raft/index.js';
  */
 export class EntryCache {
   private readonly entries = new Map<number, Entry>();
-  /** Insertion order; may hold entries already deleted or replaced (skipped when evicting). */
-  private order: Entry[] = [];
+  /**
+   * Insertion order; may hold entries already deleted or replaced (skipped when evicting). Slots
+   * before orderHead are cleared as they are passed: they would otherwise pin evicted payloads.
+   */
+  private order: (Entry | undefined)[] = [];
   private orderHead = 0;
   private bytes = 0;
 
@@ -55,14 +58,15 @@ export class EntryCache {
   }
 
   private evictOldest(): void {
-    const e = this.order[this.orderHead++]!;
-    if (this.entries.get(e.index) === e) this.delete(e.index);
+    const e = this.order[this.orderHead];
+    this.order[this.orderHead++] = undefined;
+    if (e !== undefined && this.entries.get(e.index) === e) this.delete(e.index);
     if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) this.compactOrder();
   }
 
   /** Keeps only live entries in `order`, oldest first. */
   private compactOrder(): void {
-    this.order = this.order.slice(this.orderHead).filter((e) => this.entries.get(e.index) === e);
+    this.order = this.order.slice(this.orderHead).filter((e) => e !== undefined && this.entries.get(e.index) === e);
     this.orderHead = 0;
   }
 
