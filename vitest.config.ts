@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'e2e/**/*.test.ts'],
     environment: 'node',
     // 2-core machines: two workers keep the simulator seeds moving without starving each other.
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // --expose-gc lets memory tests prove that evicted data is really released.
+    poolOptions: { forks: { maxForks: 2, minForks: 1, execArgv: ['--expose-gc'] } },
     pool: 'forks',
     testTimeout: 120_000,
     reporters: ['default'],
