@@ -168,6 +168,8 @@ export class LarderClient {
   }
 }
 
+const noop = (): void => {};
+
 function unary<T>(start: (cb: (e: ServiceError | null, r: T | undefined) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => start((e, r) => (e ? reject(e) : r === undefined ? reject(new Error('empty response')) : resolve(r))));
 }
@@ -190,8 +192,10 @@ async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promi
   let sent = 0;
   for await (const piece of input.open()) {
     if (finished) break;
-    const buf = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    if (!call.write({ header: undefined, data: buf, complete: false })) await new Promise((r) => call.once('drain', r));
+    // A copy: grpc-js may serialize a buffered write later, and a source may reuse its buffer.
+    const buf = Buffer.from(piece);
+    // A call the node has already ended never drains: wait for whichever comes first.
+    if (!call.write({ header: undefined, data: buf, complete: false })) await Promise.race([new Promise((r) => call.once('drain', r)), done.then(noop, noop)]);
     sent += buf.length;
     input.onProgress?.(sent);
   }

@@ -184,3 +184,40 @@ describe('catching up', () => {
 });
 
 
+
+describe('large files', () => {
+  it('uploads and downloads a 200 MB file with every node under 300 MB of RSS', async () => {
+    cluster = await TestCluster.start(3);
+    await cluster.waitForLeader();
+    const size = 200 * 1024 * 1024;
+    const piece = bytesOf(1024 * 1024, 77);
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < size / piece.length; i++) {
+        piece.writeUInt32LE(i, 0); // every MiB differs, so no chunk dedups away
+        yield piece;
+      }
+    }
+    const expected = createHash('sha256');
+    for await (const p of source()) expected.update(p);
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, ...cluster!.nodes.map((n) => cluster!.rssBytes(n)))), 100);
+    try {
+      const client = cluster.client(undefined, 180_000);
+      const res = await client.upload({ name: 'big.bin', mime: 'application/octet-stream', size, open: source });
+      expect(res.hash).toBe(expected.digest('hex'));
+      const got = createHash('sha256');
+      let bytes = 0;
+      await client.download({ hash: res.hash }, (d) => {
+        got.update(d);
+        bytes += d.length;
+      });
+      expect(bytes).toBe(size);
+      expect(got.digest('hex')).toBe(res.hash);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak / 1024 / 1024).toBeLessThan(300);
+    console.log(`200 MB round trip: peak node RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`);
+  }, 200_000);
+});

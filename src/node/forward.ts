@@ -1,6 +1,8 @@
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { LarderServiceClient, type UploadHeader, type UploadRequest, type UploadResponse } from '../shared/proto/larder/v1/store.js';
 
+const noop = (): void => {};
+
 /**
  * A follower relays an upload to the leader, unchanged but for no_forward (so it is never relayed
  * twice). The client's stream is read as it is sent on, so nothing is buffered whole here.
@@ -24,7 +26,8 @@ export async function forwardUpload(leader: string, header: UploadHeader, rest: 
     let complete = false;
     for (let r = await rest.next(); !r.done && !failed; r = await rest.next()) {
       complete ||= r.value.complete;
-      if (!call.write({ header: undefined, data: r.value.data, complete: r.value.complete })) await new Promise((res) => call.once('drain', res));
+      // The leader may end the call while we wait: a finished call never drains.
+      if (!call.write({ header: undefined, data: r.value.data, complete: r.value.complete })) await Promise.race([new Promise((res) => call.once('drain', res)), done.then(noop, noop)]);
     }
     // Our client went away without completing: cancel, so the leader stores nothing.
     if (!complete && !failed) call.cancel();
