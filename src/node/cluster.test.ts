@@ -221,3 +221,41 @@ describe('large files', () => {
     console.log(`200 MB round trip: peak node RSS ${(peak / 1024 / 1024).toFixed(0)} MiB`);
   }, 200_000);
 });
+
+describe('statuses and locks', () => {
+  it('streams status changes to a watcher on another node, and hands out fenced lease locks', async () => {
+    cluster = await TestCluster.start(3);
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.find((n) => n !== leader)!;
+    const data = bytesOf(50_000, 11);
+    const hash = sha(data);
+    const seen: number[] = [];
+    const watcher = (async () => {
+      // The hash is unknown to the cluster until the upload reaches it: retry until it is.
+      for (;;) {
+        try {
+          for await (const s of cluster!.client([follower.address]).watchStatus(hash)) seen.push(s.status);
+          return;
+        } catch {
+          await sleep(20);
+        }
+      }
+    })();
+    await cluster.client([leader.address]).upload({ name: 'w.bin', mime: 'application/octet-stream', open: () => pieces(data) });
+    await watcher;
+    expect(seen.at(-1)).toBe(FileStatus.FILE_STATUS_DONE);
+    expect((await cluster.client([follower.address]).getStatus(hash)).status).toBe(FileStatus.FILE_STATUS_DONE);
+
+    const client = cluster.client();
+    const a = await client.acquireLock('report', 'alice', 400);
+    expect(a.acquired).toBe(true);
+    const b = await client.acquireLock('report', 'bob', 400);
+    expect(b).toMatchObject({ acquired: false, holder: 'alice' });
+    await client.keepAliveLock('report', a.fencingToken);
+    const c = await client.acquireLock('report', 'bob', 400, 2000); // waits out alice's lease
+    expect(c.acquired).toBe(true);
+    expect(c.fencingToken).toBeGreaterThan(a.fencingToken);
+    await expect(client.keepAliveLock('report', a.fencingToken)).rejects.toThrow();
+    expect(await client.releaseLock('report', c.fencingToken)).toBe(true);
+  });
+});
