@@ -259,3 +259,20 @@ describe('statuses and locks', () => {
     expect(await client.releaseLock('report', c.fencingToken)).toBe(true);
   });
 });
+
+describe('the per-hash lock', () => {
+  it('an upload whose hash is locked by a holder that died waits out the lease, then stores the file', async () => {
+    cluster = await TestCluster.start(3);
+    await cluster.waitForLeader();
+    const client = cluster.client();
+    const data = bytesOf(40_000, 21);
+    // A holder that took the file's lock and then crashed: it never commits nor releases.
+    const crashed = await client.acquireLock(`file:${sha(data)}`, 'crashed-uploader', 1500);
+    expect(crashed.acquired).toBe(true);
+    const t0 = Date.now();
+    const res = await client.upload({ name: 'late.bin', mime: 'application/octet-stream', open: () => pieces(data) });
+    expect(res.status).toBe(FileStatus.FILE_STATUS_DONE);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // it waited for the lease to end
+    await expect(client.keepAliveLock(`file:${sha(data)}`, crashed.fencingToken)).rejects.toThrow(); // the dead holder's token is fenced off
+  });
+});

@@ -106,6 +106,17 @@ export class Upload {
       throw new UploadError('SIZE_MISMATCH', `the header announced ${this.header.size} bytes but ${this.size} arrived`);
     }
     const hash = this.fileHash.digest('hex');
+    try {
+      return await this.store(hash);
+    } catch (e) {
+      // Watchers of this hash learn that it failed, and why (a later upload may still succeed).
+      const message = e instanceof Error ? e.message.slice(0, 2000) : String(e);
+      void this.deps.propose({ type: 'setStatus', hash, status: 'error', message }).catch(() => {});
+      throw e;
+    }
+  }
+
+  private async store(hash: string): Promise<UploadResult> {
     const lockKey = fileLockKey(hash);
     // Take the lock while the last chunks commit: both are on the critical path.
     const locked = this.acquire(lockKey).then(
