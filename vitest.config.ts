@@ -9,6 +9,8 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1, execArgv: ['--expose-gc'] } },
     pool: 'forks',
     testTimeout: 120_000,
+    // Stopping a test cluster kills its processes and removes hundreds of MB of data.
+    hookTimeout: 60_000,
     reporters: ['default'],
   },
 });

@@ -118,12 +118,19 @@ export class Upload {
 
   private async store(hash: string): Promise<UploadResult> {
     const lockKey = fileLockKey(hash);
+    // Statuses as in the seed: queued until this upload holds the hash's lock, processing while
+    // it commits, then done or duplicate (set by commitFile itself). Advisory, not awaited: a
+    // status never overrides a stored file's.
+    const setStatus = (status: 'queued' | 'processing'): void => void this.deps.propose({ type: 'setStatus', hash, status }).catch(() => {});
+    setStatus('queued');
     // Take the lock while the last chunks commit: both are on the critical path.
     const locked = this.acquire(lockKey).then(
-      (token) => ({ token }),
+      (token) => {
+        setStatus('processing');
+        return { token };
+      },
       (error: unknown) => ({ error }),
     );
-    void this.deps.propose({ type: 'setStatus', hash, status: 'processing' }).catch(() => {});
     try {
       const results = await Promise.all(this.inFlight.splice(0));
       for (const r of results) if (!r.ok) throw new UploadError('REJECTED', `a chunk was refused: ${r.message}`);
