@@ -276,3 +276,23 @@ describe('the per-hash lock', () => {
     await expect(client.keepAliveLock(`file:${sha(data)}`, crashed.fencingToken)).rejects.toThrow(); // the dead holder's token is fenced off
   });
 });
+
+describe('forwarding off', () => {
+  it('a follower answers NOT_LEADER with the leader address, which the client library follows', async () => {
+    cluster = await TestCluster.start(3, { extraFlags: ['--forward-uploads', 'false'] });
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.nodes.find((n) => n !== leader)!;
+    const stub = new LarderServiceClient(follower.address, credentials.createInsecure());
+    const refusal = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((resolve) => {
+      const call = stub.upload((e) => resolve(e ?? {}));
+      call.on('error', () => {});
+      call.write({ header: { name: 'x.bin', mime: 'application/octet-stream', size: 0, noForward: false }, data: Buffer.alloc(0), complete: false });
+    });
+    stub.close();
+    expect(refusal.code).toBe(9); // FAILED_PRECONDITION
+    expect(String(refusal.metadata?.get('x-larder-leader')[0])).toBe(leader.address);
+    const data = bytesOf(30_000, 31);
+    const res = await cluster.client([follower.address]).upload({ name: 'y.bin', mime: 'application/octet-stream', open: () => pieces(data) });
+    expect(res.status).toBe(FileStatus.FILE_STATUS_DONE);
+  });
+});
