@@ -8,7 +8,7 @@
  * Linear memory: the 8 tables (8 x 256 x i32) at 0..8191, the input copied in at 8192.
  */
 
-const TABLES_BYTES = 8 * 256 * 4;
+export const TABLES_BYTES = 8 * 256 * 4;
 /** Inputs are checksummed through wasm memory in slices of this size: its memory stays small. */
 const SLICE_BYTES = 1 << 20;
 
@@ -98,14 +98,24 @@ function section(id: number, content: number[]): number[] {
 
 const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
-function moduleBytes(): Uint8Array {
+/**
+ * The module's bytes. By default it has its own memory; with `sharedPages`, it imports a shared
+ * memory of exactly that many pages as env.memory instead (the checksum worker, crc32c-worker.ts,
+ * checksums in place what the main thread copied there).
+ */
+export function moduleBytes(sharedPages?: number): Uint8Array {
   const body = crcBody();
+  const memory =
+    sharedPages === undefined
+      ? section(5, [1, 0x00, 1]) // one memory, at least one page
+      : section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x03, ...leb(sharedPages, false), ...leb(sharedPages, false)]); // shared, min = max
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f]), // type: (i32, i32, i32) -> i32
+    ...(sharedPages === undefined ? [] : memory),
     ...section(3, [1, 0]), // one function of type 0
-    ...section(5, [1, 0x00, 1]), // one memory, at least one page
-    ...section(7, [2, ...name('crc'), 0x00, 0, ...name('memory'), 0x02, 0]),
+    ...(sharedPages === undefined ? memory : []),
+    ...(sharedPages === undefined ? section(7, [2, ...name('crc'), 0x00, 0, ...name('memory'), 0x02, 0]) : section(7, [1, ...name('crc'), 0x00, 0])),
     ...section(10, [1, ...leb(body.length, false), ...body]),
   ]);
 }

@@ -32,6 +32,11 @@ function buildTables(): Int32Array {
   return t;
 }
 
+/** A copy of the lookup tables, for the checksum worker (crc32c-worker.ts). */
+export function crc32cTables(): Int32Array {
+  return tables.slice();
+}
+
 /** The word loop reads little-endian 32-bit words: every machine Node runs on here is little-endian. */
 const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 if (!hostIsLittleEndian) throw new Error('crc32c: this implementation reads little-endian words; port the word loop before running on a big-endian host');

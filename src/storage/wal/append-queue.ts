@@ -1,12 +1,14 @@
-import { encodeRecord, type EncodedRecord, type EntryPlacement, type WalRecord } from './records.js';
+import { encodeRecordOffloaded, type EncodedRecord, type EntryPlacement, type WalRecord } from './records.js';
 
 /** Called once an append is on disk, with each record's entry placements (absolute offsets). */
 export type DurableCallback = (segmentSeq: number, placementsByRecord: readonly EntryPlacement[][]) => void;
 
 export interface PendingAppend {
   readonly records: readonly WalRecord[];
-  /** Filled in by `encode`: frames with their checksums computed. */
+  /** Filled in by `encode` (at once, or when `encoding` settles): frames with their checksums computed. */
   encoded: EncodedRecord[] | null;
+  /** Set by `encode` while large payloads are checksummed on the worker thread. */
+  encoding: Promise<void> | null;
   /** Size estimate for cutting rounds before the append is encoded. */
   readonly bytesEstimate: number;
   readonly sync: boolean;
@@ -28,9 +30,17 @@ export function estimateBytes(records: readonly WalRecord[]): number {
   return bytes;
 }
 
-export function encode(op: PendingAppend): EncodedRecord[] {
-  op.encoded ??= op.records.map(encodeRecord);
-  return op.encoded;
+/** Starts encoding `op` (if not started): done at once, or (large payloads) once `op.encoding` settles. */
+export function encode(op: PendingAppend): void {
+  if (op.encoded !== null || op.encoding !== null) return;
+  const records = op.records.map(encodeRecordOffloaded);
+  if (records.every((r): r is EncodedRecord => !(r instanceof Promise))) {
+    op.encoded = records;
+    return;
+  }
+  op.encoding = Promise.all(records).then((done) => {
+    op.encoded = done;
+  });
 }
 
 /**
@@ -41,6 +51,8 @@ export function encode(op: PendingAppend): EncodedRecord[] {
  * in flight (its write finishing, its fdatasync being issued) would wait behind them. So while a
  * round is in flight, queued appends are encoded a slice at a time, one slice per macrotask,
  * letting I/O callbacks run in between: checksumming overlaps the disk instead of alternating with it.
+ * Payloads of OFFLOAD_MIN_BYTES and more are checksummed on worker threads (crc32c-worker.ts):
+ * such an append's `encoding` settles when its CRCs are in, and the writer awaits it.
  */
 export class AppendQueue {
   private readonly items: PendingAppend[] = [];
@@ -60,8 +72,8 @@ export class AppendQueue {
   }
 
   /**
-   * The oldest appends, up to `bytesMax` (at least one), encoded: what the pump has not reached
-   * yet is encoded now. With `half`, at most half of what waits: used when the pipeline starts
+   * The oldest appends, up to `bytesMax` (at least one), with encoding started: what the pump has
+   * not reached yet is started now (the writer awaits each one's `encoding`). With `half`, at most half of what waits: used when the pipeline starts
    * from empty, so that a burst of writers forms two rounds that then alternate, one syncing
    * while the other's writers prepare their next appends, instead of one round that leaves the
    * CPU idle during its sync and the disk idle afterwards.
@@ -81,17 +93,21 @@ export class AppendQueue {
     return this.items.splice(0);
   }
 
-  /** Encodes queued appends up to ~PUMP_SLICE_BYTES per macrotask: small ones in batches, large ones one by one. */
+  /**
+   * Encodes queued appends up to ~PUMP_SLICE_BYTES of main-thread CRC per macrotask: small ones in
+   * batches, large ones one by one. Large payloads go to the checksum worker: starting those costs
+   * a copy, not a slice of the budget.
+   */
   private pump(): void {
     this.pumpScheduled = false;
     let budget = PUMP_SLICE_BYTES;
     for (const op of this.items) {
       if (budget <= 0) break;
-      if (op.encoded !== null) continue;
+      if (op.encoded !== null || op.encoding !== null) continue;
       encode(op);
-      budget -= op.bytesEstimate;
+      if (op.encoded !== null) budget -= op.bytesEstimate;
     }
-    if (this.items.some((op) => op.encoded === null)) {
+    if (this.items.some((op) => op.encoded === null && op.encoding === null)) {
       this.pumpScheduled = true;
       setImmediate(() => this.pump());
     }

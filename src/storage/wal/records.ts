@@ -1,6 +1,7 @@
 import type { Entry, HardState, SnapshotMetadata } from '../../raft/index.js';
 import { z } from 'zod';
 import { crc32c, crc32cUpdate } from '../crc32c.js';
+import { OFFLOAD_MIN_BYTES, crc32cUpdateOffloaded } from '../crc32c-worker.js';
 import { ENTRY_HEADER_BYTES, decodeEntryHeader, entryPayload, writeEntryHeader } from './entry-codec.js';
 import { FRAME_HEADER_BYTES, RecordType, TOC_HEADER_BYTES, TOC_ITEM_BYTES, encodeFrame } from './frame.js';
 
@@ -44,7 +45,19 @@ export interface EncodedRecord {
 }
 
 export function encodeRecord(r: WalRecord): EncodedRecord {
-  if (r.type === 'entries') return encodeEntries(r.entries);
+  if (r.type === 'entries') return encodeEntries(r.entries, false) as EncodedRecord;
+  return encodePlain(r);
+}
+
+/**
+ * As encodeRecord, but large entry payloads are checksummed on the worker thread
+ * (crc32c-worker.ts): a promise when any was.
+ */
+export function encodeRecordOffloaded(r: WalRecord): EncodedRecord | Promise<EncodedRecord> {
+  return r.type === 'entries' ? encodeEntries(r.entries, true) : encodePlain(r);
+}
+
+function encodePlain(r: Exclude<WalRecord, { type: 'entries' }>): EncodedRecord {
   const { type, ...fields } = r;
   const frame = encodeFrame(RecordType[type], new TextEncoder().encode(JSON.stringify(fields)));
   return { parts: [frame], byteLength: frame.length, placements: [] };
@@ -53,15 +66,19 @@ export function encodeRecord(r: WalRecord): EncodedRecord {
 /**
  * Frame header, table of contents and every entry's header in one allocation (this runs once per
  * append: at 1 KiB entries its allocations, not the CRC, were the cost); payloads are not copied.
+ * The table of contents holds the entries' CRCs and the frame CRC covers it, so the frame CRC is
+ * computed last, once every entry's is known.
  */
-function encodeEntries(entries: readonly Entry[]): EncodedRecord {
+function encodeEntries(entries: readonly Entry[], offload: boolean): EncodedRecord | Promise<EncodedRecord> {
   const n = entries.length;
   const headBytes = FRAME_HEADER_BYTES + TOC_HEADER_BYTES + n * TOC_ITEM_BYTES;
   const buf = new Uint8Array(headBytes + n * ENTRY_HEADER_BYTES);
   const view = new DataView(buf.buffer);
   view.setUint32(FRAME_HEADER_BYTES, n, true);
   const parts: Uint8Array[] = [buf.subarray(0, headBytes)];
-  const placements: EntryPlacement[] = [];
+  const lengths: number[] = [];
+  const crcs: (number | Promise<number>)[] = [];
+  let pending = false;
   let offset = headBytes;
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
@@ -69,19 +86,34 @@ function encodeEntries(entries: readonly Entry[]): EncodedRecord {
     writeEntryHeader(view, header, e);
     const payload = entryPayload(e);
     const length = ENTRY_HEADER_BYTES + payload.length;
-    const crc = crc32cUpdate(crc32c(buf, header, header + ENTRY_HEADER_BYTES), payload);
-    const item = FRAME_HEADER_BYTES + TOC_HEADER_BYTES + i * TOC_ITEM_BYTES;
-    view.setUint32(item, length, true);
-    view.setUint32(item + 4, crc, true);
+    const headerCrc = crc32c(buf, header, header + ENTRY_HEADER_BYTES);
+    const offloaded = offload && payload.length >= OFFLOAD_MIN_BYTES;
+    pending ||= offloaded;
+    crcs.push(offloaded ? crc32cUpdateOffloaded(headerCrc, payload) : crc32cUpdate(headerCrc, payload));
+    lengths.push(length);
     parts.push(buf.subarray(header, header + ENTRY_HEADER_BYTES));
     if (payload.length > 0) parts.push(payload);
-    placements.push({ index: e.index, term: e.term, kind: e.kind, offset, length, crc });
     offset += length;
   }
   view.setUint32(0, offset - FRAME_HEADER_BYTES, true);
   view.setUint8(4, RecordType.entries);
-  view.setUint32(8, crc32cUpdate(crc32c(buf, 0, 8), buf, FRAME_HEADER_BYTES, headBytes), true);
-  return { parts, byteLength: offset, placements };
+  const finish = (entryCrcs: readonly number[]): EncodedRecord => {
+    const placements: EntryPlacement[] = [];
+    let at = headBytes;
+    for (let i = 0; i < n; i++) {
+      const e = entries[i]!;
+      const item = FRAME_HEADER_BYTES + TOC_HEADER_BYTES + i * TOC_ITEM_BYTES;
+      const length = lengths[i]!;
+      const crc = entryCrcs[i]!;
+      view.setUint32(item, length, true);
+      view.setUint32(item + 4, crc, true);
+      placements.push({ index: e.index, term: e.term, kind: e.kind, offset: at, length, crc });
+      at += length;
+    }
+    view.setUint32(8, crc32cUpdate(crc32c(buf, 0, 8), buf, FRAME_HEADER_BYTES, headBytes), true);
+    return { parts, byteLength: offset, placements };
+  };
+  return pending ? Promise.all(crcs).then(finish) : finish(crcs as number[]);
 }
 
 /** A record read back during recovery; entries are described, not loaded. */

@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { StorageError, diskFull, isDiskFull } from '../errors.js';
 import { writeAll, writeAllSync } from '../fs-util.js';
 import type { StorageLogger } from '../logger.js';
@@ -36,6 +37,32 @@ function coalesceSmall(parts: Uint8Array[]): Uint8Array[] {
   if (parts.length < 8) return parts;
   const total = parts.reduce((sum, p) => sum + p.length, 0);
   return total <= COALESCE_BYTES_MAX ? [Buffer.concat(parts, total)] : parts;
+}
+
+/**
+ * Writes a round whose large payloads are still being checksummed on the workers: each run of
+ * encoded appends is written as soon as it is ready, so the page-cache copy of the first appends
+ * overlaps the checksumming of the later ones. An append's bytes (its table of contents holds the
+ * CRCs) are only written once encoded, and the writes are issued one after the other, never
+ * concurrently: a process killed mid-round must leave a prefix of the round (a torn tail recovery
+ * cuts), not a hole followed by valid records (which recovery rightly calls corruption).
+ */
+async function writeAsChecksummed(handle: FileHandle, ops: readonly PendingAppend[], start: number): Promise<number> {
+  let position = start;
+  let run: Uint8Array[] = [];
+  const flush = async (): Promise<void> => {
+    if (run.length > 0) position += await writeAll(handle, run, position);
+    run = [];
+  };
+  for (const op of ops) {
+    if (op.encoded === null) {
+      await flush();
+      await op.encoding;
+    }
+    for (const r of op.encoded!) run.push(...r.parts);
+  }
+  await flush();
+  return position - start;
 }
 
 function resolveAll(ops: readonly PendingAppend[]): void {
@@ -87,7 +114,7 @@ export class Wal {
   append(records: readonly WalRecord[], sync: boolean, onDurable: DurableCallback): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
-      const op: PendingAppend = { records, encoded: null, bytesEstimate: estimateBytes(records), sync, onDurable, resolve, reject };
+      const op: PendingAppend = { records, encoded: null, encoding: null, bytesEstimate: estimateBytes(records), sync, onDurable, resolve, reject };
       // Nothing in flight: encode at once and start the pipeline, after the writers released in the
       // same tick have queued too (a microtask later); otherwise encode in the background.
       this.queue.push(op, !this.running);
@@ -181,11 +208,15 @@ export class Wal {
     }
     const segment = this.segments.last()!;
     const start = segment.size;
-    const parts = coalesceSmall(ops.flatMap((op) => op.encoded!.flatMap((r) => r.parts)));
     const handle = this.segments.active();
     try {
-      const single = parts.length === 1 ? parts[0]! : null;
-      segment.size += single !== null && single.length <= COALESCE_BYTES_MAX ? writeAllSync(handle.fd, single, start) : await writeAll(handle, parts, start);
+      if (ops.every((op) => op.encoded !== null)) {
+        const parts = coalesceSmall(ops.flatMap((op) => op.encoded!.flatMap((r) => r.parts)));
+        const single = parts.length === 1 ? parts[0]! : null;
+        segment.size += single !== null && single.length <= COALESCE_BYTES_MAX ? writeAllSync(handle.fd, single, start) : await writeAll(handle, parts, start);
+      } else {
+        segment.size += await writeAsChecksummed(handle, ops, start);
+      }
     } catch (e) {
       await previous; // Rejecting resets what the caller expects: the previous round must be applied first.
       await this.writeFailed(ops, e, start);
