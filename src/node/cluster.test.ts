@@ -137,7 +137,8 @@ describe('failures', () => {
     expect([...acked.values()].filter((a) => a.at > killedAt).length).toBeGreaterThan(0);
     cluster.launch(oldLeader);
     await cluster.waitForLeader();
-    await cluster.waitForApplied((await cluster.info(newLeader))!.commitIndex);
+    // A restarted node replays and re-verifies its log tail first: slow on a loaded 2-core CI box.
+    await cluster.waitForApplied((await cluster.info(newLeader))!.commitIndex, 60_000);
     for (const n of cluster.nodes) {
       for (const [hash, { data }] of acked) expect((await download(cluster, n.address, hash)).equals(data)).toBe(true);
     }

@@ -111,7 +111,8 @@ export class TestCluster {
       if (infos.every((i) => i && i.appliedIndex >= index)) return;
       await sleep(50);
     }
-    throw new Error(`not every node applied ${index} within ${timeoutMs} ms`);
+    const infos = await Promise.all(this.nodes.map(async (n) => `${n.id}: ${JSON.stringify(await this.info(n))}`));
+    throw new Error(`not every node applied ${index} within ${timeoutMs} ms\n${infos.join('\n')}\n${this.tail()}`);
   }
 
   kill(n: TestNode, signal: NodeJS.Signals = 'SIGKILL'): void {
