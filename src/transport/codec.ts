@@ -5,7 +5,7 @@ import {
   type ConfChange as WireConfChange,
   type ConfState as WireConfState,
   type Entry as WireEntry,
-  type RaftMessage,
+  RaftMessage,
 } from '../shared/proto/larder/v1/raft.js';
 
 /**
@@ -45,27 +45,8 @@ const changeToWire: Record<ConfChange['type'], ConfChange_Type> = {
 };
 
 function emptyWire(m: Message): RaftMessage {
-  return {
-    type: typeToWire[m.type],
-    from: m.from,
-    to: m.to,
-    term: m.term,
-    lastLogIndex: 0,
-    lastLogTerm: 0,
-    transfer: false,
-    reject: false,
-    prevIndex: 0,
-    prevTerm: 0,
-    entries: [],
-    commit: 0,
-    index: 0,
-    rejectHint: 0,
-    logTerm: 0,
-    context: '',
-    hasContext: false,
-    readIndex: 0,
-    snapshot: undefined,
-  };
+  // The generated defaults for every other field.
+  return RaftMessage.fromPartial({ type: typeToWire[m.type], from: m.from, to: m.to, term: m.term });
 }
 
 export function entryToWire(e: Entry): WireEntry {
