@@ -4,6 +4,7 @@ import { crc32c, crc32cUpdate } from '../crc32c.js';
 import { OFFLOAD_MIN_BYTES, crc32cUpdateOffloaded } from '../crc32c-worker.js';
 import { ENTRY_HEADER_BYTES, decodeEntryHeader, entryPayload, writeEntryHeader } from './entry-codec.js';
 import { FRAME_HEADER_BYTES, RecordType, TOC_HEADER_BYTES, TOC_ITEM_BYTES, encodeFrame } from './frame.js';
+import { carve, type Carved } from './slab.js';
 
 /**
  * Where the log starts and which snapshot covers it. Written when a snapshot is created or
@@ -64,56 +65,68 @@ function encodePlain(r: Exclude<WalRecord, { type: 'entries' }>): EncodedRecord 
 }
 
 /**
- * Frame header, table of contents and every entry's header in one allocation (this runs once per
- * append: at 1 KiB entries its allocations, not the CRC, were the cost); payloads are not copied.
- * The table of contents holds the entries' CRCs and the frame CRC covers it, so the frame CRC is
- * computed last, once every entry's is known.
+ * Frame header, table of contents and every entry's header in one array carved from a slab (this
+ * runs once per append: at 1 KiB entries its allocations, not the CRC, were the cost); payloads are
+ * not copied. The table of contents holds the entries' CRCs and the frame CRC covers it, so the
+ * frame CRC is computed last, once every entry's is known.
  */
 function encodeEntries(entries: readonly Entry[], offload: boolean): EncodedRecord | Promise<EncodedRecord> {
   const n = entries.length;
   const headBytes = FRAME_HEADER_BYTES + TOC_HEADER_BYTES + n * TOC_ITEM_BYTES;
-  const buf = new Uint8Array(headBytes + n * ENTRY_HEADER_BYTES);
-  const view = new DataView(buf.buffer);
-  view.setUint32(FRAME_HEADER_BYTES, n, true);
+  const head = carve(headBytes + n * ENTRY_HEADER_BYTES);
+  const { bytes: buf, view, base } = head;
+  view.setUint32(base + FRAME_HEADER_BYTES, n, true);
   const parts: Uint8Array[] = [buf.subarray(0, headBytes)];
-  const lengths: number[] = [];
-  const crcs: (number | Promise<number>)[] = [];
+  const lengths = new Array<number>(n);
+  const crcs = new Array<number | Promise<number>>(n);
   let pending = false;
   let offset = headBytes;
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     const header = headBytes + i * ENTRY_HEADER_BYTES;
-    writeEntryHeader(view, header, e);
+    writeEntryHeader(view, base + header, e);
     const payload = entryPayload(e);
-    const length = ENTRY_HEADER_BYTES + payload.length;
     const headerCrc = crc32c(buf, header, header + ENTRY_HEADER_BYTES);
     const offloaded = offload && payload.length >= OFFLOAD_MIN_BYTES;
     pending ||= offloaded;
-    crcs.push(offloaded ? crc32cUpdateOffloaded(headerCrc, payload) : crc32cUpdate(headerCrc, payload));
-    lengths.push(length);
+    crcs[i] = offloaded ? crc32cUpdateOffloaded(headerCrc, payload) : crc32cUpdate(headerCrc, payload);
+    lengths[i] = ENTRY_HEADER_BYTES + payload.length;
     parts.push(buf.subarray(header, header + ENTRY_HEADER_BYTES));
     if (payload.length > 0) parts.push(payload);
-    offset += length;
+    offset += lengths[i]!;
   }
-  view.setUint32(0, offset - FRAME_HEADER_BYTES, true);
-  view.setUint8(4, RecordType.entries);
-  const finish = (entryCrcs: readonly number[]): EncodedRecord => {
-    const placements: EntryPlacement[] = [];
-    let at = headBytes;
-    for (let i = 0; i < n; i++) {
-      const e = entries[i]!;
-      const item = FRAME_HEADER_BYTES + TOC_HEADER_BYTES + i * TOC_ITEM_BYTES;
-      const length = lengths[i]!;
-      const crc = entryCrcs[i]!;
-      view.setUint32(item, length, true);
-      view.setUint32(item + 4, crc, true);
-      placements.push({ index: e.index, term: e.term, kind: e.kind, offset: at, length, crc });
-      at += length;
-    }
-    view.setUint32(8, crc32cUpdate(crc32c(buf, 0, 8), buf, FRAME_HEADER_BYTES, headBytes), true);
-    return { parts, byteLength: offset, placements };
-  };
-  return pending ? Promise.all(crcs).then(finish) : finish(crcs as number[]);
+  view.setUint32(base, offset - FRAME_HEADER_BYTES, true);
+  view.setUint8(base + 4, RecordType.entries);
+  const record = { head, headBytes, entries, lengths, parts, byteLength: offset };
+  return pending ? Promise.all(crcs).then((done) => finishEntries(record, done)) : finishEntries(record, crcs as number[]);
+}
+
+interface EntriesRecordDraft {
+  readonly head: Carved;
+  readonly headBytes: number;
+  readonly entries: readonly Entry[];
+  readonly lengths: readonly number[];
+  readonly parts: Uint8Array[];
+  readonly byteLength: number;
+}
+
+/** Fills in the table of contents once every entry's CRC is known, then the frame CRC over it. */
+function finishEntries(d: EntriesRecordDraft, entryCrcs: readonly number[]): EncodedRecord {
+  const { bytes: buf, view, base } = d.head;
+  const placements: EntryPlacement[] = [];
+  let at = d.headBytes;
+  for (let i = 0; i < d.entries.length; i++) {
+    const e = d.entries[i]!;
+    const item = base + FRAME_HEADER_BYTES + TOC_HEADER_BYTES + i * TOC_ITEM_BYTES;
+    const length = d.lengths[i]!;
+    const crc = entryCrcs[i]!;
+    view.setUint32(item, length, true);
+    view.setUint32(item + 4, crc, true);
+    placements.push({ index: e.index, term: e.term, kind: e.kind, offset: at, length, crc });
+    at += length;
+  }
+  view.setUint32(base + 8, crc32cUpdate(crc32c(buf, 0, 8), buf, FRAME_HEADER_BYTES, d.headBytes), true);
+  return { parts: d.parts, byteLength: d.byteLength, placements };
 }
 
 /** A record read back during recovery; entries are described, not loaded. */

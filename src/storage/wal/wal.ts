@@ -3,7 +3,7 @@ import { StorageError, diskFull, isDiskFull } from '../errors.js';
 import { writeAll, writeAllSync } from '../fs-util.js';
 import type { StorageLogger } from '../logger.js';
 import { AppendQueue, estimateBytes, type DurableCallback, type PendingAppend } from './append-queue.js';
-import type { WalRecord } from './records.js';
+import type { EntryPlacement, WalRecord } from './records.js';
 import { recoverSegments, type ReplayVisitor } from './recovery.js';
 import { SegmentSet, type Segment } from './segments.js';
 
@@ -33,10 +33,24 @@ interface WrittenRound {
  */
 const COALESCE_BYTES_MAX = 512 * 1024;
 
-function coalesceSmall(parts: Uint8Array[]): Uint8Array[] {
-  if (parts.length < 8) return parts;
-  const total = parts.reduce((sum, p) => sum + p.length, 0);
-  return total <= COALESCE_BYTES_MAX ? [Buffer.concat(parts, total)] : parts;
+/** Every part of a round whose appends are all encoded: one buffer when small, else the list (writev). */
+function roundParts(ops: readonly PendingAppend[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const op of ops) {
+    for (const r of op.encoded!) {
+      total += r.byteLength;
+      for (const part of r.parts) parts.push(part);
+    }
+  }
+  if (parts.length < 8 || total > COALESCE_BYTES_MAX) return parts;
+  const joined = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return [joined];
 }
 
 /**
@@ -211,7 +225,7 @@ export class Wal {
     const handle = this.segments.active();
     try {
       if (ops.every((op) => op.encoded !== null)) {
-        const parts = coalesceSmall(ops.flatMap((op) => op.encoded!.flatMap((r) => r.parts)));
+        const parts = roundParts(ops);
         const single = parts.length === 1 ? parts[0]! : null;
         segment.size += single !== null && single.length <= COALESCE_BYTES_MAX ? writeAllSync(handle.fd, single, start) : await writeAll(handle, parts, start);
       } else {
@@ -249,12 +263,14 @@ export class Wal {
   private applyRound(ops: PendingAppend[], segment: Segment, start: number): void {
     let position = start;
     for (const op of ops) {
-      const placementsByRecord = op.encoded!.map((r) => {
-        const absolute = r.placements.map((p) => ({ ...p, offset: p.offset + position }));
+      const placementsByRecord: EntryPlacement[][] = [];
+      for (const r of op.encoded!) {
+        const absolute: EntryPlacement[] = [];
+        for (const p of r.placements) absolute.push({ index: p.index, term: p.term, kind: p.kind, offset: p.offset + position, length: p.length, crc: p.crc });
         position += r.byteLength;
-        return absolute;
-      });
-      for (const placements of placementsByRecord) segment.maxEntryIndex = Math.max(segment.maxEntryIndex, placements.at(-1)?.index ?? 0);
+        placementsByRecord.push(absolute);
+        segment.maxEntryIndex = Math.max(segment.maxEntryIndex, absolute.at(-1)?.index ?? 0);
+      }
       op.onDurable(segment.seq, placementsByRecord);
     }
   }
