@@ -48,6 +48,12 @@ program
   .option('--forward-uploads <bool>', 'followers forward uploads to the leader (default true)')
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries (default 4096)')
   .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+  .option('--workers <n>', 'uploads and downloads served at once (default 3)')
+  .option('--upload-queue <n>', 'uploads that may wait for a worker (default 64)')
+  .option('--download-queue <n>', 'downloads that may wait for a worker (default 256)')
+  .option('--shedding <on|off>', 'load shedding (default on); off: no policy sheds and the queues are unbounded (for comparison)')
+  .option('--shed-policies <list>', 'policies to run: memory,priority,cpu-band,deadline (default all)')
+  .option('--admission-config <file.json>', 'admission settings as JSON, e.g. other CPU band tables')
   .action((flags: StartFlags) => start(flags));
 program.command('cluster').description('show every node: role, term, commit and applied index, leader').action(run((c, eps) => cluster(c, eps)));
 program.command('put').argument('<files...>').description('upload files (progress bars, then hash and status of each)').action(run((c, _e, files: string[]) => put(c, files)));

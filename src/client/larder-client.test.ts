@@ -1,4 +1,12 @@
-import { Metadata, Server, ServerCredentials, status, type ServerErrorResponse, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status,
+  type ServerErrorResponse,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LarderServiceService, type DownloadRequest, type DownloadResponse, type FileInfo } from '../shared/proto/larder/v1/store.js';
 import { LarderClient } from './larder-client.js';
@@ -25,7 +33,7 @@ async function serve(impl: Partial<Record<keyof typeof LarderServiceService, unk
 
 describe('LarderClient', () => {
   it('backs off with full jitter, capped', () => {
-    const policy = { baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 1 };
+    const policy = { baseDelayMs: 100, maxDelayMs: 1000, deadlineMs: 1, attemptTimeoutMs: 1 };
     expect(backoffMs(0, policy, () => 0.999)).toBe(99);
     expect(backoffMs(3, policy, () => 0.5)).toBe(400);
     expect(backoffMs(30, policy, () => 0.999)).toBe(999);
@@ -42,7 +50,9 @@ describe('LarderClient', () => {
 
   it('follows a NOT_LEADER hint for writes', async () => {
     const leader = await serve({ delete: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { deleted: true }) });
-    const follower = await serve({ delete: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.FAILED_PRECONDITION, 'not leader', { [leaderAddressKey]: leader })) });
+    const follower = await serve({
+      delete: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.FAILED_PRECONDITION, 'not leader', { [leaderAddressKey]: leader })),
+    });
     const client = new LarderClient({ endpoints: [follower], retry: { baseDelayMs: 1 } });
     await expect(client.delete(info.hash, 'token-123')).resolves.toBe(true);
     client.close();
@@ -57,10 +67,11 @@ describe('LarderClient', () => {
     client.close();
   });
 
-  it('honours a shed answer\'s retry-after hint and reports the shed', async () => {
+  it("honours a shed answer's retry-after hint and reports the shed", async () => {
     let calls = 0;
     const node = await serve({
-      stat: (_c: unknown, cb: (e: unknown, r?: unknown) => void) => (++calls === 1 ? cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '60', [shedReasonKey]: 'cpu' })) : cb(null, { info })),
+      stat: (_c: unknown, cb: (e: unknown, r?: unknown) => void) =>
+        ++calls === 1 ? cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '60', [shedReasonKey]: 'cpu' })) : cb(null, { info }),
     });
     const shed: number[] = [];
     const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 }, onShed: (_e, ms) => shed.push(ms) });
@@ -68,6 +79,42 @@ describe('LarderClient', () => {
     await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
     expect(shed).toEqual([60]);
+    expect(client.stats()).toEqual({ attempts: 2, shed: 1, failed: 0, failedShed: 0 });
+    client.close();
+  });
+
+  it('reports a request shed until its deadline as shed, apart from real failures', async () => {
+    const busy = await serve({
+      stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '50', [shedReasonKey]: 'cpu-band' })),
+    });
+    const broken = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.NOT_FOUND, 'no such file')) });
+    const client = new LarderClient({ endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 400 } });
+    await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ shed: true, grpcCode: status.RESOURCE_EXHAUSTED });
+    const afterShed = client.stats();
+    expect(afterShed.shed).toBeGreaterThanOrEqual(2);
+    expect(afterShed).toMatchObject({ failed: 1, failedShed: 1 });
+    const other = new LarderClient({ endpoints: [broken], retry: { baseDelayMs: 1 } });
+    await expect(other.stat({ hash: info.hash })).rejects.toMatchObject({ shed: false });
+    expect(other.stats()).toEqual({ attempts: 1, shed: 0, failed: 1, failedShed: 0 });
+    client.close();
+    other.close();
+  });
+
+  it('gives each attempt its own deadline, so a slow node is left for the next', async () => {
+    const deadlines: number[] = [];
+    const slow = await serve({
+      stat: (c: { getDeadline(): Date | number }, cb: (e: unknown, r?: unknown) => void) => {
+        const d = c.getDeadline();
+        deadlines.push((d instanceof Date ? d.getTime() : d) - Date.now());
+        setTimeout(() => cb(null, { info }), 1000);
+      },
+    });
+    const fast = await serve({ stat: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { info }) });
+    const client = new LarderClient({ endpoints: [slow, fast], retry: { baseDelayMs: 1, attemptTimeoutMs: 200, deadlineMs: 5000 } });
+    const t0 = Date.now();
+    await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
+    expect(Date.now() - t0).toBeLessThan(900);
+    expect(deadlines[0]).toBeLessThanOrEqual(200);
     client.close();
   });
 

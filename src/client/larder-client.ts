@@ -6,6 +6,8 @@ import {
   type ClusterInfoResponse,
   type FileInfo,
   type GetStatusResponse,
+  type HealthResponse,
+  type WatchMetricsResponse,
   type ListResponse,
   type UploadResponse,
   type WatchStatusResponse,
@@ -19,6 +21,17 @@ export interface LarderClientInit {
   readonly credentials?: ChannelCredentials;
   /** Called when a request was shed by a node's admission control (before retrying). */
   readonly onShed?: (endpoint: string, retryAfterMs: number) => void;
+}
+
+/** What the client saw, so callers can tell "the cluster said not now" from "it failed". */
+export interface ClientStats {
+  attempts: number;
+  /** Attempts refused by a node's load shedding (each then retried, within the deadline). */
+  shed: number;
+  /** Calls that ended in an error the caller got (a shed one only if it was shed to the deadline). */
+  failed: number;
+  /** Of those, how many ended on a shed answer. */
+  failedShed: number;
 }
 
 export interface UploadInput {
@@ -49,11 +62,16 @@ export class LarderClient {
   private readonly endpoints: string[];
   private next = 0;
   private leader: string | null = null;
+  private readonly counts: ClientStats = { attempts: 0, shed: 0, failed: 0, failedShed: 0 };
 
   constructor(private readonly init: LarderClientInit) {
     if (init.endpoints.length === 0) throw new LarderClientError('NO_ENDPOINTS', 'give at least one node address (host:port)', null, false);
     this.endpoints = [...init.endpoints];
     this.policy = { ...defaultRetry, ...init.retry };
+  }
+
+  stats(): ClientStats {
+    return { ...this.counts };
   }
 
   close(): void {
@@ -81,24 +99,32 @@ export class LarderClient {
     const deadlineAt = Date.now() + this.policy.deadlineMs;
     for (let n = 0; ; n++) {
       const endpoint = this.pick(kind);
+      this.counts.attempts++;
       try {
-        return await attempt(this.stub(endpoint), new Date(deadlineAt), endpoint);
+        return await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + this.policy.attemptTimeoutMs)), endpoint);
       } catch (e) {
         const err = e as ServiceError;
-        if (typeof err.code !== 'number') throw e;
-        if (Date.now() >= deadlineAt) throw toClientError(err, endpoint, true);
+        if (typeof err.code !== 'number') throw this.failed(e);
         const outcome = classify(err);
-        if (outcome.kind === 'fail') throw toClientError(err, endpoint);
+        if (outcome.kind === 'retry' && outcome.shed) this.counts.shed++;
+        if (Date.now() >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
+        if (outcome.kind === 'fail') throw this.failed(toClientError(err, endpoint));
         if (outcome.leaderHint) {
           this.leader = outcome.leaderHint;
           if (!this.endpoints.includes(outcome.leaderHint)) this.endpoints.push(outcome.leaderHint);
         } else if (kind === 'write') this.leader = null;
         if (outcome.shed) this.init.onShed?.(endpoint, outcome.retryAfterMs);
         const wait = Math.max(outcome.leaderHint && !outcome.shed ? 0 : backoffMs(n, this.policy), outcome.retryAfterMs);
-        if (Date.now() + wait >= deadlineAt) throw toClientError(err, endpoint, true);
+        if (Date.now() + wait >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
         await new Promise((r) => setTimeout(r, wait));
       }
     }
+  }
+
+  private failed(e: unknown): unknown {
+    this.counts.failed++;
+    if (e instanceof LarderClientError && e.shed) this.counts.failedShed++;
+    return e;
   }
 
   upload(input: UploadInput): Promise<UploadResponse> {
@@ -112,7 +138,13 @@ export class LarderClient {
     const start = opts.offset ?? 0;
     return this.withRetry('read', async (stub, deadline) => {
       const length = opts.length ? opts.length - received : 0;
-      const req = { hash: ref.hash ?? '', name: ref.name ?? '', offset: start + received, length, consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED };
+      const req = {
+        hash: ref.hash ?? '',
+        name: ref.name ?? '',
+        offset: start + received,
+        length,
+        consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED,
+      };
       const call = stub.download(req, { deadline });
       for await (const part of call as AsyncIterable<{ info?: FileInfo; data: Buffer }>) {
         if (part.info) info ??= part.info;
@@ -128,11 +160,17 @@ export class LarderClient {
 
   stat(ref: { hash?: string; name?: string }, linearizable = false): Promise<FileInfo> {
     const consistency = linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED;
-    return this.withRetry('read', (stub, deadline) => unary<FileInfo>((cb) => stub.stat({ hash: ref.hash ?? '', name: ref.name ?? '', consistency }, new Metadata(), { deadline }, (e, r) => cb(e, r?.info))));
+    return this.withRetry('read', (stub, deadline) =>
+      unary<FileInfo>((cb) => stub.stat({ hash: ref.hash ?? '', name: ref.name ?? '', consistency }, new Metadata(), { deadline }, (e, r) => cb(e, r?.info))),
+    );
   }
 
   list(opts: { limit?: number; cursor?: string; nameFilter?: string } = {}): Promise<ListResponse> {
-    return this.withRetry('read', (stub, deadline) => unary<ListResponse>((cb) => stub.list({ limit: opts.limit ?? 100, cursor: opts.cursor ?? '', nameFilter: opts.nameFilter ?? '' }, new Metadata(), { deadline }, cb)));
+    return this.withRetry('read', (stub, deadline) =>
+      unary<ListResponse>((cb) =>
+        stub.list({ limit: opts.limit ?? 100, cursor: opts.cursor ?? '', nameFilter: opts.nameFilter ?? '' }, new Metadata(), { deadline }, cb),
+      ),
+    );
   }
 
   getStatus(hash: string): Promise<GetStatusResponse> {
@@ -147,7 +185,9 @@ export class LarderClient {
   }
 
   delete(hash: string, token: string): Promise<boolean> {
-    return this.withRetry('write', (stub, deadline) => unary<boolean>((cb) => stub.delete({ hash, token }, new Metadata(), { deadline }, (e, r) => cb(e, r?.deleted))));
+    return this.withRetry('write', (stub, deadline) =>
+      unary<boolean>((cb) => stub.delete({ hash, token }, new Metadata(), { deadline }, (e, r) => cb(e, r?.deleted))),
+    );
   }
 
   clusterInfo(endpoint?: string): Promise<ClusterInfoResponse> {
@@ -155,16 +195,37 @@ export class LarderClient {
     return this.withRetry('read', (stub, deadline) => unary<ClusterInfoResponse>((cb) => stub.clusterInfo({}, new Metadata(), { deadline }, cb)));
   }
 
+  health(endpoint: string): Promise<HealthResponse> {
+    return unary<HealthResponse>((cb) => this.stub(endpoint).health({}, new Metadata(), { deadline: Date.now() + 5000 }, cb));
+  }
+
+  /** Yields a node's metrics every `intervalMs` until `signal` aborts or the node goes away. */
+  async *watchMetrics(endpoint: string, intervalMs = 1000, signal?: AbortSignal): AsyncGenerator<WatchMetricsResponse> {
+    const call = this.stub(endpoint).watchMetrics({ intervalMs });
+    signal?.addEventListener('abort', () => call.cancel());
+    try {
+      for await (const m of call as AsyncIterable<WatchMetricsResponse>) yield m;
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+    }
+  }
+
   acquireLock(key: string, holder: string, ttlMs: number, waitMs = 0): Promise<AcquireLockResponse> {
-    return this.withRetry('write', (stub, deadline) => unary<AcquireLockResponse>((cb) => stub.acquireLock({ key, holder, ttlMs, waitMs }, new Metadata(), { deadline }, cb)));
+    return this.withRetry('write', (stub, deadline) =>
+      unary<AcquireLockResponse>((cb) => stub.acquireLock({ key, holder, ttlMs, waitMs }, new Metadata(), { deadline }, cb)),
+    );
   }
 
   keepAliveLock(key: string, fencingToken: number): Promise<number> {
-    return this.withRetry('write', (stub, deadline) => unary<number>((cb) => stub.keepAliveLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.expiresAtMs))));
+    return this.withRetry('write', (stub, deadline) =>
+      unary<number>((cb) => stub.keepAliveLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.expiresAtMs))),
+    );
   }
 
   releaseLock(key: string, fencingToken: number): Promise<boolean> {
-    return this.withRetry('write', (stub, deadline) => unary<boolean>((cb) => stub.releaseLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.released))));
+    return this.withRetry('write', (stub, deadline) =>
+      unary<boolean>((cb) => stub.releaseLock({ key, fencingToken }, new Metadata(), { deadline }, (e, r) => cb(e, r?.released))),
+    );
   }
 }
 

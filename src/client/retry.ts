@@ -11,13 +11,18 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Total time the call may take, retries included. */
   readonly deadlineMs: number;
+  /**
+   * The gRPC deadline of each attempt (capped by what is left of deadlineMs). Nodes shed at once
+   * a request that cannot finish within its deadline, so a short one fails fast on an overloaded
+   * node and is retried elsewhere; long uploads need a long one.
+   */
+  readonly attemptTimeoutMs: number;
 }
 
-export const defaultRetry: RetryPolicy = { baseDelayMs: 50, maxDelayMs: 2000, deadlineMs: 30_000 };
+export const defaultRetry: RetryPolicy = { baseDelayMs: 50, maxDelayMs: 2000, deadlineMs: 30_000, attemptTimeoutMs: 30_000 };
 
 export type Outcome =
-  | { readonly kind: 'retry'; readonly leaderHint: string | null; readonly retryAfterMs: number; readonly shed: boolean }
-  | { readonly kind: 'fail' };
+  { readonly kind: 'retry'; readonly leaderHint: string | null; readonly retryAfterMs: number; readonly shed: boolean } | { readonly kind: 'fail' };
 
 /**
  * Which errors may be retried. Every call of the client is idempotent on the server (uploads are
@@ -29,9 +34,12 @@ export function classify(e: ServiceError): Outcome {
   const retryAfter = Number(e.metadata?.get(retryAfterMsKey)[0]?.toString() ?? 0);
   const shed = e.metadata?.get(shedReasonKey)[0] !== undefined;
   switch (e.code) {
+    // DEADLINE_EXCEEDED: one attempt ran out of its own deadline (attemptTimeoutMs); the call's
+    // total deadline may leave room for another.
     case status.UNAVAILABLE:
     case status.RESOURCE_EXHAUSTED:
     case status.ABORTED:
+    case status.DEADLINE_EXCEEDED:
       return { kind: 'retry', leaderHint, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter : 0, shed };
     case status.FAILED_PRECONDITION:
       // NOT_LEADER: retry on the leader the node named.

@@ -86,6 +86,7 @@ export function clusterInfo(ctx: ApiContext): ClusterInfoResponse {
         lastContactMsAgo: id === ctx.nodeId ? 0 : (ctx.lastContactMsAgo(id) ?? -1),
       };
     }),
+    admission: ctx.admissionStats(),
   };
 }
 

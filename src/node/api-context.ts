@@ -1,3 +1,5 @@
+import type { AdmissionController } from '../admission/index.js';
+import type { AdmissionStats } from '../shared/proto/larder/v1/store.js';
 import type { Command, StateMachine, ApplyResult } from '../store/index.js';
 import type { ChunkReader } from './chunk-reader.js';
 import type { Logger } from './log.js';
@@ -16,6 +18,11 @@ export interface ApiContext {
   readonly hostToken: string | undefined;
   readonly forwardUploads: boolean;
   readonly leaseMs: number;
+  /** Uploads and downloads run through it (queues, workers, load shedding). */
+  readonly admission: AdmissionController;
+  admissionStats(): AdmissionStats;
+  /** Calls `listener` when the node begins to stop; returns a function that unsubscribes. */
+  onStop(listener: () => void): () => void;
   isLeader(): boolean;
   leaderAddress(): string | null;
   peerAddress(id: string): string | null;

@@ -1,5 +1,6 @@
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { leaderAddressKey } from '../client/retry.js';
+import { ShedError, withoutStack } from '../admission/index.js';
 import { ProposalDroppedError } from '../raft/index.js';
 import { ChunkUnavailableError } from './chunk-reader.js';
 import { ProposalOutcomeUnknownError, ProposalSupersededError } from './raft-loop.js';
@@ -19,6 +20,7 @@ export function notLeader(leaderAddress: string | null): ServerErrorResponse {
 
 /** Maps what can go wrong inside a node to a status a client can act on. */
 export function toGrpcError(e: unknown, leaderAddress: () => string | null): ServerErrorResponse {
+  if (e instanceof ShedError) return withoutStack(() => grpcError(e.grpcCode, e.message, e.metadata()));
   if (e instanceof UploadError) {
     const code = e.code === 'LOCK_TIMEOUT' || e.code === 'REJECTED' ? status.ABORTED : status.INVALID_ARGUMENT;
     return grpcError(code, e.message);

@@ -17,6 +17,7 @@ import {
   type UploadResponse,
 } from '../shared/proto/larder/v1/store.js';
 import { grpcError, notLeader, toGrpcError } from './api-errors.js';
+import { deadlineOf } from './admission.js';
 import type { ApiContext } from './api-context.js';
 import { forwardUpload } from './forward.js';
 import { Upload, UploadError } from './upload.js';
@@ -28,35 +29,10 @@ export function fileInfo(f: FileSummary | StoredFile): FileInfo {
   return { hash: f.hash, names: [...f.names], size: f.size, mime: f.mime, chunks, createdAtMs: f.createdAtMs, viaNode: f.viaNode };
 }
 
+/** Upload: admitted (or shed) before its first message is read, then received and committed. */
 export async function upload(ctx: ApiContext, call: ServerReadableStream<UploadRequest, UploadResponse>, cb: sendUnaryData<UploadResponse>): Promise<void> {
-  const it = call[Symbol.asyncIterator]() as AsyncIterator<UploadRequest>;
   try {
-    const first = await it.next();
-    const header = first.done ? undefined : first.value.header;
-    if (!header) throw new UploadError('BAD_REQUEST', 'the first upload message must carry the header (name, mime, size)');
-    if (!ctx.isLeader()) {
-      if (!ctx.forwardUploads || header.noForward) return cb(notLeader(ctx.leaderAddress()));
-      const leader = ctx.leaderAddress();
-      if (!leader) return cb(notLeader(null));
-      return cb(null, await forwardUpload(leader, header, it));
-    }
-    const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
-    let res;
-    try {
-      let complete = false;
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        if (complete) throw new UploadError('BAD_REQUEST', 'data after the message that completed the upload');
-        await up.write(r.value.data);
-        complete = r.value.complete;
-      }
-      if (!complete || call.cancelled) throw new UploadError('BAD_REQUEST', 'the upload stream ended without its final message: the client went away, nothing was stored');
-      res = await up.finish();
-    } catch (e) {
-      up.abort();
-      throw e;
-    }
-    ctx.log.info({ hash: res.hash, status: res.status, bytes: res.size, chunks: res.chunks, name: header.name }, 'upload committed');
-    cb(null, { hash: res.hash, status: res.status === 'done' ? FileStatus.FILE_STATUS_DONE : FileStatus.FILE_STATUS_DUPLICATE, message: '', size: res.size, chunks: res.chunks });
+    cb(null, await ctx.admission.run('upload', deadlineOf(call), () => receiveUpload(ctx, call)));
   } catch (e) {
     if (call.cancelled) {
       ctx.log.info({ err: (e as Error).message }, 'client went away mid-upload: nothing was committed');
@@ -64,6 +40,43 @@ export async function upload(ctx: ApiContext, call: ServerReadableStream<UploadR
     }
     cb(toGrpcError(e, ctx.leaderAddress));
   }
+}
+
+async function receiveUpload(ctx: ApiContext, call: ServerReadableStream<UploadRequest, UploadResponse>): Promise<UploadResponse> {
+  const it = call[Symbol.asyncIterator]() as AsyncIterator<UploadRequest>;
+  const first = await it.next();
+  const header = first.done ? undefined : first.value.header;
+  if (!header) throw new UploadError('BAD_REQUEST', 'the first upload message must carry the header (name, mime, size)');
+  if (!ctx.isLeader()) {
+    if (!ctx.forwardUploads || header.noForward) throw notLeader(ctx.leaderAddress());
+    const leader = ctx.leaderAddress();
+    if (!leader) throw notLeader(null);
+    return forwardUpload(leader, header, it);
+  }
+  const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
+  let res;
+  try {
+    let complete = false;
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      if (complete) throw new UploadError('BAD_REQUEST', 'data after the message that completed the upload');
+      await up.write(r.value.data);
+      complete = r.value.complete;
+    }
+    if (!complete || call.cancelled)
+      throw new UploadError('BAD_REQUEST', 'the upload stream ended without its final message: the client went away, nothing was stored');
+    res = await up.finish();
+  } catch (e) {
+    up.abort();
+    throw e;
+  }
+  ctx.log.info({ hash: res.hash, status: res.status, bytes: res.size, chunks: res.chunks, name: header.name }, 'upload committed');
+  return {
+    hash: res.hash,
+    status: res.status === 'done' ? FileStatus.FILE_STATUS_DONE : FileStatus.FILE_STATUS_DUPLICATE,
+    message: '',
+    size: res.size,
+    chunks: res.chunks,
+  };
 }
 
 /**
@@ -98,37 +111,59 @@ async function findApplied(ctx: ApiContext, hash: string, name: string): Promise
   return f;
 }
 
+/** Download: admitted (or shed) first, then streamed chunk by chunk. */
 export async function download(ctx: ApiContext, call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
-  const req = call.request;
   try {
-    if (req.consistency === ReadConsistency.READ_CONSISTENCY_LINEARIZABLE) await ctx.loop.readBarrier();
-    const file = await findFile(ctx, req.hash, req.name);
-    const offset = Number(req.offset);
-    const end = req.length ? Math.min(file.size, offset + Number(req.length)) : file.size;
-    if (offset > file.size || (offset === file.size && file.size > 0 && req.length > 0)) {
-      throw grpcError(status.OUT_OF_RANGE, `range starts at ${offset}, past the end of the ${file.size}-byte file`);
-    }
-    await write(call, { info: fileInfo(file), data: Buffer.alloc(0) });
-    let chunkStart = 0;
-    for (const c of file.chunks) {
-      const chunkEnd = chunkStart + c.size;
-      if (chunkEnd > offset && chunkStart < end) {
-        const data = await ctx.reader.read(c.hash);
-        const from = Math.max(0, offset - chunkStart);
-        const to = Math.min(c.size, end - chunkStart);
-        await write(call, { info: undefined, data: Buffer.from(data.buffer, data.byteOffset + from, to - from) });
-      }
-      if (call.cancelled || chunkEnd >= end) break;
-      chunkStart = chunkEnd;
-    }
-    call.end();
+    await ctx.admission.run('download', deadlineOf(call), () => streamFile(ctx, call));
   } catch (e) {
     call.emit('error', toGrpcError(e, ctx.leaderAddress));
   }
 }
 
-function write(call: ServerWritableStream<DownloadRequest, DownloadResponse>, msg: DownloadResponse): Promise<void> {
-  return call.write(msg) ? Promise.resolve() : new Promise((r) => call.once('drain', r));
+async function streamFile(ctx: ApiContext, call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
+  const req = call.request;
+  if (req.consistency === ReadConsistency.READ_CONSISTENCY_LINEARIZABLE) await ctx.loop.readBarrier();
+  const file = await findFile(ctx, req.hash, req.name);
+  const offset = Number(req.offset);
+  const end = req.length ? Math.min(file.size, offset + Number(req.length)) : file.size;
+  if (offset > file.size || (offset === file.size && file.size > 0 && req.length > 0)) {
+    throw grpcError(status.OUT_OF_RANGE, `range starts at ${offset}, past the end of the ${file.size}-byte file`);
+  }
+  const cancelled = new Promise<void>((resolve) => (call.cancelled ? resolve() : call.once('cancelled', () => resolve())));
+  let last = await write(call, { info: fileInfo(file), data: Buffer.alloc(0) }, cancelled);
+  let chunkStart = 0;
+  for (const c of file.chunks) {
+    const chunkEnd = chunkStart + c.size;
+    if (chunkEnd > offset && chunkStart < end) {
+      const data = await ctx.reader.read(c.hash);
+      const from = Math.max(0, offset - chunkStart);
+      const to = Math.min(c.size, end - chunkStart);
+      last = await write(call, { info: undefined, data: Buffer.from(data.buffer, data.byteOffset + from, to - from) }, cancelled);
+    }
+    if (call.cancelled || chunkEnd >= end) break;
+    chunkStart = chunkEnd;
+  }
+  await last.flushed;
+  call.end();
+}
+
+/**
+ * Sends one message. Resolves once there is room for the next (drain) and returns `flushed`,
+ * which settles when this message has left for the socket: a download holds its worker until
+ * then, so admission control measures how long serving really takes, transmission included (an
+ * end() on buffered data would free the worker while the bytes still queue in the process).
+ * A cancelled call never drains nor flushes, so cancellation ends both waits: it must not hold
+ * a worker forever.
+ */
+async function write(
+  call: ServerWritableStream<DownloadRequest, DownloadResponse>,
+  msg: DownloadResponse,
+  cancelled: Promise<void>,
+): Promise<{ flushed: Promise<void> }> {
+  let roomLeft = false;
+  const flushed = Promise.race([new Promise<void>((resolve) => (roomLeft = call.write(msg, () => resolve()))), cancelled]);
+  if (!roomLeft) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), cancelled]);
+  return { flushed };
 }
 
 export async function stat(ctx: ApiContext, req: StatRequest): Promise<StatResponse> {
@@ -156,7 +191,11 @@ export function tokenMatches(given: string, expected: string): boolean {
 }
 
 export async function remove(ctx: ApiContext, req: DeleteRequest): Promise<DeleteResponse> {
-  if (!ctx.hostToken) throw grpcError(status.FAILED_PRECONDITION, 'this node has no host token configured (--host-token or LARDER_HOST_TOKEN), so nothing can be deleted through it');
+  if (!ctx.hostToken)
+    throw grpcError(
+      status.FAILED_PRECONDITION,
+      'this node has no host token configured (--host-token or LARDER_HOST_TOKEN), so nothing can be deleted through it',
+    );
   if (!tokenMatches(req.token, ctx.hostToken)) throw grpcError(status.PERMISSION_DENIED, 'wrong host token');
   if (!sha256Hex.test(req.hash)) throw grpcError(status.INVALID_ARGUMENT, `"${req.hash}" is not a content hash (64 lowercase hex characters)`);
   if (!ctx.isLeader()) throw notLeader(ctx.leaderAddress());

@@ -4,6 +4,7 @@ import { acquireLock, clusterInfo, getStatus, keepAliveLock, releaseLock, watchS
 import type { ApiContext } from './api-context.js';
 import { toGrpcError } from './api-errors.js';
 import { download, list, remove, stat, upload } from './api-files.js';
+import { health, watchMetrics } from './api-metrics.js';
 
 /** Adapts an async handler to grpc-js's callback style, mapping errors to statuses. */
 function unary<Req, Res>(ctx: ApiContext, fn: (req: Req) => Promise<Res> | Res) {
@@ -30,6 +31,8 @@ export function larderService(ctx: ApiContext): { definition: typeof LarderServi
       list: unary(ctx, (req: Parameters<typeof list>[1]) => list(ctx, req)),
       delete: unary(ctx, (req: Parameters<typeof remove>[1]) => remove(ctx, req)),
       clusterInfo: unary(ctx, () => clusterInfo(ctx)),
+      health: unary(ctx, () => health(ctx)),
+      watchMetrics: (call: Parameters<typeof watchMetrics>[1]) => watchMetrics(ctx, call),
       acquireLock: unary(ctx, (req: Parameters<typeof acquireLock>[1]) => acquireLock(ctx, req)),
       keepAliveLock: unary(ctx, (req: Parameters<typeof keepAliveLock>[1]) => keepAliveLock(ctx, req)),
       releaseLock: unary(ctx, (req: Parameters<typeof releaseLock>[1]) => releaseLock(ctx, req)),

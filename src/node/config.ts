@@ -27,6 +27,22 @@ const memberList = z
     return out;
   });
 
+const policyNames = { memory: 'memory', priority: 'priority', 'cpu-band': 'cpuBands', deadline: 'deadline' } as const;
+export type ShedPolicyFlag = keyof typeof policyNames;
+
+/** `memory,priority,cpu-band,deadline` -> the admission config's policy names. */
+const policyList = z.string().transform((s, ctx) => {
+  const out: (typeof policyNames)[ShedPolicyFlag][] = [];
+  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(item in policyNames)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not a policy; use any of ${Object.keys(policyNames).join(', ')}` });
+      return z.NEVER;
+    }
+    out.push(policyNames[item as ShedPolicyFlag]);
+  }
+  return out;
+});
+
 export const nodeConfigSchema = z
   .object({
     nodeId,
@@ -50,6 +66,16 @@ export const nodeConfigSchema = z
       .default(true),
     snapshotEntries: z.coerce.number().int().min(2).default(4096),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** Admission control (src/admission): concurrent upload/download tasks and queue bounds. */
+    workers: z.coerce.number().int().min(1).max(1024).optional(),
+    uploadQueue: z.coerce.number().int().min(0).optional(),
+    downloadQueue: z.coerce.number().int().min(0).optional(),
+    /** `off` switches every shedding policy off and unbounds the queues: the naive server, for comparison. */
+    shedding: z.enum(['on', 'off']).default('on'),
+    /** Which policies run when shedding is on. */
+    shedPolicies: policyList.default('memory,priority,cpu-band,deadline'),
+    /** A JSON file with admission settings (src/admission/config.ts), e.g. other CPU tables. */
+    admissionConfig: z.string().min(1).optional(),
   })
   .transform((c) => ({ ...c, advertise: c.advertise ?? c.listen }));
 
@@ -78,6 +104,12 @@ const envNames: Record<keyof NodeConfigInput, string> = {
   forwardUploads: 'LARDER_FORWARD_UPLOADS',
   snapshotEntries: 'LARDER_SNAPSHOT_ENTRIES',
   logLevel: 'LARDER_LOG_LEVEL',
+  workers: 'LARDER_WORKERS',
+  uploadQueue: 'LARDER_UPLOAD_QUEUE',
+  downloadQueue: 'LARDER_DOWNLOAD_QUEUE',
+  shedding: 'LARDER_SHEDDING',
+  shedPolicies: 'LARDER_SHED_POLICIES',
+  admissionConfig: 'LARDER_ADMISSION_CONFIG',
 };
 
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

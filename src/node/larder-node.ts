@@ -6,6 +6,8 @@ import type { Entry, NodeId, Snapshot } from '../raft/index.js';
 import { DurableStorage } from '../storage/index.js';
 import { DEFAULT_LEASE_MS, decodeCommand, encodeCommand, openStateMachine, peekCommandType, type ApplyResult, type LogEntryData, type StateMachine } from '../store/index.js';
 import { PeerTransport } from '../transport/peer-transport.js';
+import type { AdmissionConfig } from '../admission/index.js';
+import { admissionConfigOf, admissionStats, startAdmission, type NodeAdmission } from './admission.js';
 import type { ApiContext } from './api-context.js';
 import { larderService } from './api-service.js';
 import { ChunkReader } from './chunk-reader.js';
@@ -44,11 +46,13 @@ export class LarderNode {
     readonly reader: ChunkReader,
     private readonly server: Server,
     private readonly addresses: Map<NodeId, string>,
+    readonly admission: NodeAdmission,
   ) {
     this.events.setMaxListeners(0);
   }
 
   static async start(config: NodeConfig, log: Logger = createLogger(config.nodeId, config.logLevel)): Promise<LarderNode> {
+    const admissionConfig = admissionConfigOf(config);
     const addresses = new Map<NodeId, string>(Object.entries(config.initialCluster));
     addresses.set(config.nodeId, config.advertise);
     // A small entry cache: recent entries serve followers; chunk bytes are cached by ChunkReader.
@@ -111,7 +115,7 @@ export class LarderNode {
       onError: (e) => self.node.fail(e),
     });
     const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    const node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses);
+    const node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses, startAdmission(admissionConfig));
     self.node = node;
     const peer = transport.service();
     server.addService(peer.definition, peer.implementation);
@@ -120,7 +124,7 @@ export class LarderNode {
     await new Promise<number>((res, rej) => server.bindAsync(config.listen, ServerCredentials.createInsecure(), (e, port) => (e ? rej(new NodeStartError(`cannot listen on ${config.listen}: ${e.message}; is another node using that port? pick another with --listen`)) : res(port))));
     node.timers.push(setInterval(() => loop.tick(), config.tickMs));
     node.timers.push(setInterval(() => void node.collectGarbage(), gcEveryMs));
-    log.info({ listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses) }, 'node started');
+    log.info({ listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses), admission: admissionSummary(admissionConfig) }, 'node started');
     return node;
   }
 
@@ -178,6 +182,12 @@ export class LarderNode {
       hostToken: this.config.hostToken,
       forwardUploads: this.config.forwardUploads,
       leaseMs: DEFAULT_LEASE_MS,
+      admission: this.admission.controller,
+      admissionStats: () => admissionStats(this.admission.controller.snapshot(), this.admission.controller.getConfig()),
+      onStop: (listener) => {
+        this.events.once('stopping', listener);
+        return () => this.events.off('stopping', listener);
+      },
       isLeader: () => this.loop.status().role === 'leader',
       leaderAddress: () => this.leaderAddress(),
       peerAddress: (id) => this.addresses.get(id) ?? null,
@@ -224,6 +234,8 @@ export class LarderNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.events.emit('stopping');
+    this.admission.sampler.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.loop.stop();
@@ -234,6 +246,11 @@ export class LarderNode {
     await this.sm.close();
     this.log.info('node stopped');
   }
+}
+
+function admissionSummary(c: AdmissionConfig): Record<string, unknown> {
+  const policies = (['memory', 'priority', 'cpuBands', 'deadline'] as const).filter((p) => c[p].enabled);
+  return { workers: c.workers, uploadQueue: c.uploadQueue, downloadQueue: c.downloadQueue, policies };
 }
 
 async function bootstrapIfNew(config: NodeConfig, storage: DurableStorage, log: Logger): Promise<void> {

@@ -1,5 +1,5 @@
 import type { LarderClient } from '../../client/larder-client.js';
-import type { ClusterInfoResponse } from '../../shared/proto/larder/v1/store.js';
+import type { ClusterInfoResponse, QueueStats } from '../../shared/proto/larder/v1/store.js';
 import { table } from '../output.js';
 
 /** Asks every node it can find (the given ones and the peers they report) and prints one row each. */
@@ -23,4 +23,28 @@ export async function cluster(client: LarderClient, endpoints: string[]): Promis
     return [r.nodeId + (leader ? ' *' : ''), ep, r.role, r.term, r.commitIndex, r.appliedIndex, `${r.firstIndex}..${r.lastIndex}`, r.leaderId || '(none)'];
   });
   console.log(table(['node', 'address', 'role', 'term', 'commit', 'applied', 'log', 'leader'], rows));
+  const load = [...seen.values()].filter((r): r is ClusterInfoResponse => !(r instanceof Error) && r.admission !== undefined).map(loadRow);
+  if (load.length > 0)
+    console.log(
+      `\nload and admission (queued/capacity, shed = refused by load shedding since start)\n${table(['node', 'cpu', 'mem', 'workers', 'downloads', 'uploads', 'shed down', 'shed up', 'policies'], load)}`,
+    );
+}
+
+const pct = (x: number): string => (x < 0 ? '-' : `${x.toFixed(0)}%`);
+const shedSum = (q: QueueStats | undefined): number => (q?.shed ? Object.values(q.shed).reduce((a: number, b: number) => a + b, 0) : 0);
+const queue = (q: QueueStats | undefined): string => (q ? `${q.queued}/${q.capacity} (${q.completed} done)` : '-');
+
+function loadRow(r: ClusterInfoResponse): (string | number)[] {
+  const a = r.admission!;
+  return [
+    r.nodeId,
+    pct(a.load?.cpuPercent ?? -1),
+    pct(a.load?.memUsedPercent ?? -1),
+    `${a.busyWorkers}/${a.workers}`,
+    queue(a.downloads),
+    queue(a.uploads),
+    shedSum(a.downloads),
+    shedSum(a.uploads),
+    a.policies.join(',') || 'off',
+  ];
 }

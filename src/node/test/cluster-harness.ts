@@ -36,10 +36,12 @@ export class TestCluster {
   private constructor(
     readonly token: string,
     private readonly extraFlags: string[],
+    private readonly launcher: string[],
   ) {}
 
-  static async start(size: number, opts: { extraFlags?: string[] } = {}): Promise<TestCluster> {
-    const c = new TestCluster('test-host-token', opts.extraFlags ?? []);
+  /** `launcher` prefixes each node's command line, e.g. ['taskset', '-c', '0'] to pin nodes to a core. */
+  static async start(size: number, opts: { extraFlags?: string[]; launcher?: string[] } = {}): Promise<TestCluster> {
+    const c = new TestCluster('test-host-token', opts.extraFlags ?? [], opts.launcher ?? []);
     for (let i = 1; i <= size; i++) {
       const port = await freePort();
       c.nodes.push({ id: `n${i}`, address: `127.0.0.1:${port}`, dataDir: join(c.root, `n${i}`), proc: null, log: [] });
@@ -56,7 +58,8 @@ export class TestCluster {
     const args = [join(repo, 'bin/larder.mjs'), 'start', '--node-id', n.id, '--data-dir', n.dataDir, '--listen', n.address, '--initial-cluster', this.initialCluster(), '--host-token', this.token, '--tick-ms', '50', '--log-level', 'info', ...this.extraFlags];
     // LARDER_TEST_NODE_ARGS passes flags to the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
     const nodeArgs = process.env['LARDER_TEST_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
-    const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...prefix] = [...this.launcher, process.execPath];
+    const proc = spawn(command!, [...prefix, ...nodeArgs, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer): void => {
       n.log.push(...d.toString().split('\n').filter(Boolean));
       if (n.log.length > 5000) n.log.splice(0, n.log.length - 5000);

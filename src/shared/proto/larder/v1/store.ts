@@ -265,6 +265,86 @@ export interface ClusterInfoResponse {
   firstIndex: number;
   lastIndex: number;
   peers: PeerInfo[];
+  /** This node's admission control: queues, workers, shed counts, load samples. */
+  admission: AdmissionStats | undefined;
+}
+
+/** Requests refused by load shedding, by reason (see src/admission). */
+export interface ShedCounts {
+  memory: number;
+  priority: number;
+  cpuBand: number;
+  deadline: number;
+  queueFull: number;
+}
+
+/** One queue (uploads or downloads) of a node. */
+export interface QueueStats {
+  queued: number;
+  running: number;
+  capacity: number;
+  accepted: number;
+  completed: number;
+  failed: number;
+  shed:
+    | ShedCounts
+    | undefined;
+  /** Exponentially weighted moving averages, in milliseconds. */
+  serviceMsEwma: number;
+  waitMsEwma: number;
+  /** What a request arriving now would wait before a worker takes it. */
+  expectedWaitMs: number;
+}
+
+export interface LoadSample {
+  /** Whole machine, 0-100. */
+  cpuPercent: number;
+  /** 100 * (1 - available / total): page cache counts as free. */
+  memUsedPercent: number;
+  /** This process, 0-100 of one core (its JavaScript runs on one thread). */
+  processCpuPercent: number;
+  atMs: number;
+}
+
+export interface AdmissionStats {
+  uploads: QueueStats | undefined;
+  downloads: QueueStats | undefined;
+  workers: number;
+  busyWorkers: number;
+  load:
+    | LoadSample
+    | undefined;
+  /** Names of the shedding policies switched on: "memory", "priority", "cpu-band", "deadline". */
+  policies: string[];
+}
+
+export interface HealthRequest {
+}
+
+export interface HealthResponse {
+  /** False while the node cannot serve (no leader known). */
+  serving: boolean;
+  nodeId: string;
+  role: string;
+  leaderId: string;
+  admission: AdmissionStats | undefined;
+}
+
+export interface WatchMetricsRequest {
+  /** How often to send a sample; 0 means 1000 ms. At least 100. */
+  intervalMs: number;
+}
+
+/** One point of a node's metrics over time, for the UI's live plots. */
+export interface WatchMetricsResponse {
+  atMs: number;
+  nodeId: string;
+  role: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  admission: AdmissionStats | undefined;
 }
 
 export interface AcquireLockRequest {
@@ -2267,6 +2347,7 @@ function createBaseClusterInfoResponse(): ClusterInfoResponse {
     firstIndex: 0,
     lastIndex: 0,
     peers: [],
+    admission: undefined,
   };
 }
 
@@ -2307,6 +2388,9 @@ export const ClusterInfoResponse: MessageFns<ClusterInfoResponse> = {
     }
     for (const v of message.peers) {
       PeerInfo.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.admission !== undefined) {
+      AdmissionStats.encode(message.admission, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2420,6 +2504,14 @@ export const ClusterInfoResponse: MessageFns<ClusterInfoResponse> = {
             message.peers.push(PeerInfo.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.admission = AdmissionStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2480,6 +2572,7 @@ export const ClusterInfoResponse: MessageFns<ClusterInfoResponse> = {
       peers: globalThis.Array.isArray(object?.peers)
         ? object.peers.map((e: any) => PeerInfo.fromJSON(e))
         : [],
+      admission: isSet(object.admission) ? AdmissionStats.fromJSON(object.admission) : undefined,
     };
   },
 
@@ -2521,6 +2614,9 @@ export const ClusterInfoResponse: MessageFns<ClusterInfoResponse> = {
     if (message.peers?.length) {
       obj.peers = message.peers.map((e) => PeerInfo.toJSON(e));
     }
+    if (message.admission !== undefined) {
+      obj.admission = AdmissionStats.toJSON(message.admission);
+    }
     return obj;
   },
 
@@ -2541,6 +2637,1160 @@ export const ClusterInfoResponse: MessageFns<ClusterInfoResponse> = {
     message.firstIndex = object.firstIndex ?? 0;
     message.lastIndex = object.lastIndex ?? 0;
     message.peers = object.peers?.map((e) => PeerInfo.fromPartial(e)) || [];
+    message.admission = (object.admission !== undefined && object.admission !== null)
+      ? AdmissionStats.fromPartial(object.admission)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseShedCounts(): ShedCounts {
+  return { memory: 0, priority: 0, cpuBand: 0, deadline: 0, queueFull: 0 };
+}
+
+export const ShedCounts: MessageFns<ShedCounts> = {
+  encode(message: ShedCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memory !== 0) {
+      writer.uint32(8).uint64(message.memory);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(16).uint64(message.priority);
+    }
+    if (message.cpuBand !== 0) {
+      writer.uint32(24).uint64(message.cpuBand);
+    }
+    if (message.deadline !== 0) {
+      writer.uint32(32).uint64(message.deadline);
+    }
+    if (message.queueFull !== 0) {
+      writer.uint32(40).uint64(message.queueFull);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShedCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShedCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memory = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.priority = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cpuBand = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadline = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.queueFull = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShedCounts {
+    return {
+      memory: isSet(object.memory) ? globalThis.Number(object.memory) : 0,
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+      cpuBand: isSet(object.cpuBand)
+        ? globalThis.Number(object.cpuBand)
+        : isSet(object.cpu_band)
+        ? globalThis.Number(object.cpu_band)
+        : 0,
+      deadline: isSet(object.deadline) ? globalThis.Number(object.deadline) : 0,
+      queueFull: isSet(object.queueFull)
+        ? globalThis.Number(object.queueFull)
+        : isSet(object.queue_full)
+        ? globalThis.Number(object.queue_full)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShedCounts): unknown {
+    const obj: any = {};
+    if (message.memory !== 0) {
+      obj.memory = Math.round(message.memory);
+    }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
+    if (message.cpuBand !== 0) {
+      obj.cpuBand = Math.round(message.cpuBand);
+    }
+    if (message.deadline !== 0) {
+      obj.deadline = Math.round(message.deadline);
+    }
+    if (message.queueFull !== 0) {
+      obj.queueFull = Math.round(message.queueFull);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ShedCounts>, I>>(base?: I): ShedCounts {
+    return ShedCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ShedCounts>, I>>(object: I): ShedCounts {
+    const message = createBaseShedCounts();
+    message.memory = object.memory ?? 0;
+    message.priority = object.priority ?? 0;
+    message.cpuBand = object.cpuBand ?? 0;
+    message.deadline = object.deadline ?? 0;
+    message.queueFull = object.queueFull ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueueStats(): QueueStats {
+  return {
+    queued: 0,
+    running: 0,
+    capacity: 0,
+    accepted: 0,
+    completed: 0,
+    failed: 0,
+    shed: undefined,
+    serviceMsEwma: 0,
+    waitMsEwma: 0,
+    expectedWaitMs: 0,
+  };
+}
+
+export const QueueStats: MessageFns<QueueStats> = {
+  encode(message: QueueStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queued !== 0) {
+      writer.uint32(8).uint32(message.queued);
+    }
+    if (message.running !== 0) {
+      writer.uint32(16).uint32(message.running);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(24).uint32(message.capacity);
+    }
+    if (message.accepted !== 0) {
+      writer.uint32(32).uint64(message.accepted);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(40).uint64(message.completed);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(48).uint64(message.failed);
+    }
+    if (message.shed !== undefined) {
+      ShedCounts.encode(message.shed, writer.uint32(58).fork()).join();
+    }
+    if (message.serviceMsEwma !== 0) {
+      writer.uint32(65).double(message.serviceMsEwma);
+    }
+    if (message.waitMsEwma !== 0) {
+      writer.uint32(73).double(message.waitMsEwma);
+    }
+    if (message.expectedWaitMs !== 0) {
+      writer.uint32(81).double(message.expectedWaitMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueueStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueueStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.queued = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.running = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.capacity = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.accepted = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.completed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.failed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.shed = ShedCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.serviceMsEwma = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.waitMsEwma = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.expectedWaitMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueueStats {
+    return {
+      queued: isSet(object.queued) ? globalThis.Number(object.queued) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      accepted: isSet(object.accepted) ? globalThis.Number(object.accepted) : 0,
+      completed: isSet(object.completed) ? globalThis.Number(object.completed) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      shed: isSet(object.shed) ? ShedCounts.fromJSON(object.shed) : undefined,
+      serviceMsEwma: isSet(object.serviceMsEwma)
+        ? globalThis.Number(object.serviceMsEwma)
+        : isSet(object.service_ms_ewma)
+        ? globalThis.Number(object.service_ms_ewma)
+        : 0,
+      waitMsEwma: isSet(object.waitMsEwma)
+        ? globalThis.Number(object.waitMsEwma)
+        : isSet(object.wait_ms_ewma)
+        ? globalThis.Number(object.wait_ms_ewma)
+        : 0,
+      expectedWaitMs: isSet(object.expectedWaitMs)
+        ? globalThis.Number(object.expectedWaitMs)
+        : isSet(object.expected_wait_ms)
+        ? globalThis.Number(object.expected_wait_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: QueueStats): unknown {
+    const obj: any = {};
+    if (message.queued !== 0) {
+      obj.queued = Math.round(message.queued);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.capacity !== 0) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.accepted !== 0) {
+      obj.accepted = Math.round(message.accepted);
+    }
+    if (message.completed !== 0) {
+      obj.completed = Math.round(message.completed);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.shed !== undefined) {
+      obj.shed = ShedCounts.toJSON(message.shed);
+    }
+    if (message.serviceMsEwma !== 0) {
+      obj.serviceMsEwma = floatToJson(message.serviceMsEwma);
+    }
+    if (message.waitMsEwma !== 0) {
+      obj.waitMsEwma = floatToJson(message.waitMsEwma);
+    }
+    if (message.expectedWaitMs !== 0) {
+      obj.expectedWaitMs = floatToJson(message.expectedWaitMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueueStats>, I>>(base?: I): QueueStats {
+    return QueueStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueueStats>, I>>(object: I): QueueStats {
+    const message = createBaseQueueStats();
+    message.queued = object.queued ?? 0;
+    message.running = object.running ?? 0;
+    message.capacity = object.capacity ?? 0;
+    message.accepted = object.accepted ?? 0;
+    message.completed = object.completed ?? 0;
+    message.failed = object.failed ?? 0;
+    message.shed = (object.shed !== undefined && object.shed !== null)
+      ? ShedCounts.fromPartial(object.shed)
+      : undefined;
+    message.serviceMsEwma = object.serviceMsEwma ?? 0;
+    message.waitMsEwma = object.waitMsEwma ?? 0;
+    message.expectedWaitMs = object.expectedWaitMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseLoadSample(): LoadSample {
+  return { cpuPercent: 0, memUsedPercent: 0, processCpuPercent: 0, atMs: 0 };
+}
+
+export const LoadSample: MessageFns<LoadSample> = {
+  encode(message: LoadSample, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cpuPercent !== 0) {
+      writer.uint32(9).double(message.cpuPercent);
+    }
+    if (message.memUsedPercent !== 0) {
+      writer.uint32(17).double(message.memUsedPercent);
+    }
+    if (message.processCpuPercent !== 0) {
+      writer.uint32(25).double(message.processCpuPercent);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(32).int64(message.atMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadSample {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadSample();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.cpuPercent = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.memUsedPercent = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.processCpuPercent = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadSample {
+    return {
+      cpuPercent: isSet(object.cpuPercent)
+        ? globalThis.Number(object.cpuPercent)
+        : isSet(object.cpu_percent)
+        ? globalThis.Number(object.cpu_percent)
+        : 0,
+      memUsedPercent: isSet(object.memUsedPercent)
+        ? globalThis.Number(object.memUsedPercent)
+        : isSet(object.mem_used_percent)
+        ? globalThis.Number(object.mem_used_percent)
+        : 0,
+      processCpuPercent: isSet(object.processCpuPercent)
+        ? globalThis.Number(object.processCpuPercent)
+        : isSet(object.process_cpu_percent)
+        ? globalThis.Number(object.process_cpu_percent)
+        : 0,
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+        ? globalThis.Number(object.at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: LoadSample): unknown {
+    const obj: any = {};
+    if (message.cpuPercent !== 0) {
+      obj.cpuPercent = floatToJson(message.cpuPercent);
+    }
+    if (message.memUsedPercent !== 0) {
+      obj.memUsedPercent = floatToJson(message.memUsedPercent);
+    }
+    if (message.processCpuPercent !== 0) {
+      obj.processCpuPercent = floatToJson(message.processCpuPercent);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadSample>, I>>(base?: I): LoadSample {
+    return LoadSample.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadSample>, I>>(object: I): LoadSample {
+    const message = createBaseLoadSample();
+    message.cpuPercent = object.cpuPercent ?? 0;
+    message.memUsedPercent = object.memUsedPercent ?? 0;
+    message.processCpuPercent = object.processCpuPercent ?? 0;
+    message.atMs = object.atMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseAdmissionStats(): AdmissionStats {
+  return { uploads: undefined, downloads: undefined, workers: 0, busyWorkers: 0, load: undefined, policies: [] };
+}
+
+export const AdmissionStats: MessageFns<AdmissionStats> = {
+  encode(message: AdmissionStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.uploads !== undefined) {
+      QueueStats.encode(message.uploads, writer.uint32(10).fork()).join();
+    }
+    if (message.downloads !== undefined) {
+      QueueStats.encode(message.downloads, writer.uint32(18).fork()).join();
+    }
+    if (message.workers !== 0) {
+      writer.uint32(24).uint32(message.workers);
+    }
+    if (message.busyWorkers !== 0) {
+      writer.uint32(32).uint32(message.busyWorkers);
+    }
+    if (message.load !== undefined) {
+      LoadSample.encode(message.load, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.policies) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdmissionStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdmissionStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.uploads = QueueStats.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.downloads = QueueStats.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.workers = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.busyWorkers = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.load = LoadSample.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.policies.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdmissionStats {
+    return {
+      uploads: isSet(object.uploads) ? QueueStats.fromJSON(object.uploads) : undefined,
+      downloads: isSet(object.downloads) ? QueueStats.fromJSON(object.downloads) : undefined,
+      workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0,
+      busyWorkers: isSet(object.busyWorkers)
+        ? globalThis.Number(object.busyWorkers)
+        : isSet(object.busy_workers)
+        ? globalThis.Number(object.busy_workers)
+        : 0,
+      load: isSet(object.load) ? LoadSample.fromJSON(object.load) : undefined,
+      policies: globalThis.Array.isArray(object?.policies) ? object.policies.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: AdmissionStats): unknown {
+    const obj: any = {};
+    if (message.uploads !== undefined) {
+      obj.uploads = QueueStats.toJSON(message.uploads);
+    }
+    if (message.downloads !== undefined) {
+      obj.downloads = QueueStats.toJSON(message.downloads);
+    }
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    if (message.busyWorkers !== 0) {
+      obj.busyWorkers = Math.round(message.busyWorkers);
+    }
+    if (message.load !== undefined) {
+      obj.load = LoadSample.toJSON(message.load);
+    }
+    if (message.policies?.length) {
+      obj.policies = message.policies;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdmissionStats>, I>>(base?: I): AdmissionStats {
+    return AdmissionStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdmissionStats>, I>>(object: I): AdmissionStats {
+    const message = createBaseAdmissionStats();
+    message.uploads = (object.uploads !== undefined && object.uploads !== null)
+      ? QueueStats.fromPartial(object.uploads)
+      : undefined;
+    message.downloads = (object.downloads !== undefined && object.downloads !== null)
+      ? QueueStats.fromPartial(object.downloads)
+      : undefined;
+    message.workers = object.workers ?? 0;
+    message.busyWorkers = object.busyWorkers ?? 0;
+    message.load = (object.load !== undefined && object.load !== null)
+      ? LoadSample.fromPartial(object.load)
+      : undefined;
+    message.policies = object.policies?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseHealthRequest(): HealthRequest {
+  return {};
+}
+
+export const HealthRequest: MessageFns<HealthRequest> = {
+  encode(_: HealthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): HealthRequest {
+    return {};
+  },
+
+  toJSON(_: HealthRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HealthRequest>, I>>(base?: I): HealthRequest {
+    return HealthRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthRequest>, I>>(_: I): HealthRequest {
+    const message = createBaseHealthRequest();
+    return message;
+  },
+};
+
+function createBaseHealthResponse(): HealthResponse {
+  return { serving: false, nodeId: "", role: "", leaderId: "", admission: undefined };
+}
+
+export const HealthResponse: MessageFns<HealthResponse> = {
+  encode(message: HealthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serving !== false) {
+      writer.uint32(8).bool(message.serving);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    if (message.leaderId !== "") {
+      writer.uint32(34).string(message.leaderId);
+    }
+    if (message.admission !== undefined) {
+      AdmissionStats.encode(message.admission, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.admission = AdmissionStats.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HealthResponse {
+    return {
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      admission: isSet(object.admission) ? AdmissionStats.fromJSON(object.admission) : undefined,
+    };
+  },
+
+  toJSON(message: HealthResponse): unknown {
+    const obj: any = {};
+    if (message.serving !== false) {
+      obj.serving = message.serving;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.admission !== undefined) {
+      obj.admission = AdmissionStats.toJSON(message.admission);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HealthResponse>, I>>(base?: I): HealthResponse {
+    return HealthResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthResponse>, I>>(object: I): HealthResponse {
+    const message = createBaseHealthResponse();
+    message.serving = object.serving ?? false;
+    message.nodeId = object.nodeId ?? "";
+    message.role = object.role ?? "";
+    message.leaderId = object.leaderId ?? "";
+    message.admission = (object.admission !== undefined && object.admission !== null)
+      ? AdmissionStats.fromPartial(object.admission)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchMetricsRequest(): WatchMetricsRequest {
+  return { intervalMs: 0 };
+}
+
+export const WatchMetricsRequest: MessageFns<WatchMetricsRequest> = {
+  encode(message: WatchMetricsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intervalMs !== 0) {
+      writer.uint32(8).uint32(message.intervalMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchMetricsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchMetricsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchMetricsRequest {
+    return {
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchMetricsRequest): unknown {
+    const obj: any = {};
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchMetricsRequest>, I>>(base?: I): WatchMetricsRequest {
+    return WatchMetricsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchMetricsRequest>, I>>(object: I): WatchMetricsRequest {
+    const message = createBaseWatchMetricsRequest();
+    message.intervalMs = object.intervalMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchMetricsResponse(): WatchMetricsResponse {
+  return {
+    atMs: 0,
+    nodeId: "",
+    role: "",
+    term: 0,
+    commitIndex: 0,
+    appliedIndex: 0,
+    lastIndex: 0,
+    admission: undefined,
+  };
+}
+
+export const WatchMetricsResponse: MessageFns<WatchMetricsResponse> = {
+  encode(message: WatchMetricsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.atMs !== 0) {
+      writer.uint32(8).int64(message.atMs);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    if (message.term !== 0) {
+      writer.uint32(32).uint64(message.term);
+    }
+    if (message.commitIndex !== 0) {
+      writer.uint32(40).uint64(message.commitIndex);
+    }
+    if (message.appliedIndex !== 0) {
+      writer.uint32(48).uint64(message.appliedIndex);
+    }
+    if (message.lastIndex !== 0) {
+      writer.uint32(56).uint64(message.lastIndex);
+    }
+    if (message.admission !== undefined) {
+      AdmissionStats.encode(message.admission, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchMetricsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchMetricsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.commitIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.appliedIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lastIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.admission = AdmissionStats.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchMetricsResponse {
+    return {
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+        ? globalThis.Number(object.at_ms)
+        : 0,
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      commitIndex: isSet(object.commitIndex)
+        ? globalThis.Number(object.commitIndex)
+        : isSet(object.commit_index)
+        ? globalThis.Number(object.commit_index)
+        : 0,
+      appliedIndex: isSet(object.appliedIndex)
+        ? globalThis.Number(object.appliedIndex)
+        : isSet(object.applied_index)
+        ? globalThis.Number(object.applied_index)
+        : 0,
+      lastIndex: isSet(object.lastIndex)
+        ? globalThis.Number(object.lastIndex)
+        : isSet(object.last_index)
+        ? globalThis.Number(object.last_index)
+        : 0,
+      admission: isSet(object.admission) ? AdmissionStats.fromJSON(object.admission) : undefined,
+    };
+  },
+
+  toJSON(message: WatchMetricsResponse): unknown {
+    const obj: any = {};
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.commitIndex !== 0) {
+      obj.commitIndex = Math.round(message.commitIndex);
+    }
+    if (message.appliedIndex !== 0) {
+      obj.appliedIndex = Math.round(message.appliedIndex);
+    }
+    if (message.lastIndex !== 0) {
+      obj.lastIndex = Math.round(message.lastIndex);
+    }
+    if (message.admission !== undefined) {
+      obj.admission = AdmissionStats.toJSON(message.admission);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchMetricsResponse>, I>>(base?: I): WatchMetricsResponse {
+    return WatchMetricsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchMetricsResponse>, I>>(object: I): WatchMetricsResponse {
+    const message = createBaseWatchMetricsResponse();
+    message.atMs = object.atMs ?? 0;
+    message.nodeId = object.nodeId ?? "";
+    message.role = object.role ?? "";
+    message.term = object.term ?? 0;
+    message.commitIndex = object.commitIndex ?? 0;
+    message.appliedIndex = object.appliedIndex ?? 0;
+    message.lastIndex = object.lastIndex ?? 0;
+    message.admission = (object.admission !== undefined && object.admission !== null)
+      ? AdmissionStats.fromPartial(object.admission)
+      : undefined;
     return message;
   },
 };
@@ -3187,6 +4437,25 @@ export const LarderServiceService = {
     responseSerialize: (value: ClusterInfoResponse): Buffer => Buffer.from(ClusterInfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClusterInfoResponse => ClusterInfoResponse.decode(value),
   },
+  health: {
+    path: "/larder.v1.LarderService/Health" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: HealthRequest): Buffer => Buffer.from(HealthRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): HealthRequest => HealthRequest.decode(value),
+    responseSerialize: (value: HealthResponse): Buffer => Buffer.from(HealthResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HealthResponse => HealthResponse.decode(value),
+  },
+  watchMetrics: {
+    path: "/larder.v1.LarderService/WatchMetrics" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchMetricsRequest): Buffer => Buffer.from(WatchMetricsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchMetricsRequest => WatchMetricsRequest.decode(value),
+    responseSerialize: (value: WatchMetricsResponse): Buffer =>
+      Buffer.from(WatchMetricsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchMetricsResponse => WatchMetricsResponse.decode(value),
+  },
   acquireLock: {
     path: "/larder.v1.LarderService/AcquireLock" as const,
     requestStream: false as const,
@@ -3226,6 +4495,8 @@ export interface LarderServiceServer extends UntypedServiceImplementation {
   list: handleUnaryCall<ListRequest, ListResponse>;
   delete: handleUnaryCall<DeleteRequest, DeleteResponse>;
   clusterInfo: handleUnaryCall<ClusterInfoRequest, ClusterInfoResponse>;
+  health: handleUnaryCall<HealthRequest, HealthResponse>;
+  watchMetrics: handleServerStreamingCall<WatchMetricsRequest, WatchMetricsResponse>;
   acquireLock: handleUnaryCall<AcquireLockRequest, AcquireLockResponse>;
   keepAliveLock: handleUnaryCall<KeepAliveLockRequest, KeepAliveLockResponse>;
   releaseLock: handleUnaryCall<ReleaseLockRequest, ReleaseLockResponse>;
@@ -3327,6 +4598,30 @@ export interface LarderServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClusterInfoResponse) => void,
   ): ClientUnaryCall;
+  health(
+    request: HealthRequest,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  health(
+    request: HealthRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  health(
+    request: HealthRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: HealthResponse) => void,
+  ): ClientUnaryCall;
+  watchMetrics(
+    request: WatchMetricsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchMetricsResponse>;
+  watchMetrics(
+    request: WatchMetricsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchMetricsResponse>;
   acquireLock(
     request: AcquireLockRequest,
     callback: (error: ServiceError | null, response: AcquireLockResponse) => void,
@@ -3389,6 +4684,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

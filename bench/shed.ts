@@ -1,0 +1,235 @@
+/**
+ * bench:shed — goodput and p99 latency of downloads and uploads as offered load rises from 0.5x
+ * to 3x a node's measured capacity, with load shedding on and off, in one run.
+ *
+ * Workload: the seed's benchmark (../shared/seeds/003_*): first uploads of files, then ~99.5 %
+ * downloads and ~0.5 % uploads, each request with a gRPC deadline. Arrivals are open-loop
+ * (Poisson), so an overloaded node cannot slow them down. One node, a real `larder start`
+ * process, pinned to CPU 0 when taskset exists; the load generator (this process) runs on CPU 1,
+ * so the node's capacity, not the generator's, is what saturates.
+ *
+ * Capacity = download goodput of a closed loop of --concurrency users against the node with
+ * shedding off. Peak = the best download goodput seen anywhere in the run. Target: with shedding
+ * on, download goodput at 3x offered load >= 80 % of peak.
+ *
+ * Options: --seconds per point (default 5), --deadline-ms (1000), --file-kib (255: one chunk), --files (100),
+ * --multipliers (0.5,1,1.5,2,2.5,3), --concurrency (128), --burners (busy loops on the node's
+ * CPU, default 1), --out (bench/out).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runClosedLoop, runOpenLoop, percentile, shedTotal, type LoadResult, type StoredFileRef, type Workload } from '../src/loadgen/index.js';
+import { TestCluster, pieces } from '../src/node/test/cluster-harness.js';
+import { lineCharts } from './lib/svg-chart.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    'deadline-ms': { type: 'string' },
+    'file-kib': { type: 'string' },
+    files: { type: 'string' },
+    multipliers: { type: 'string' },
+    concurrency: { type: 'string' },
+    out: { type: 'string' },
+    burners: { type: 'string' },
+  },
+});
+const seconds = Number(values.seconds ?? 5);
+const deadlineMs = Number(values['deadline-ms'] ?? 1000);
+const fileBytes = Number(values['file-kib'] ?? 255) * 1024;
+const fileCount = Number(values.files ?? 100);
+const multipliers = (values.multipliers ?? '0.5,1,1.5,2,2.5,3').split(',').map(Number);
+const concurrency = Number(values.concurrency ?? 128);
+const outDir = path.resolve(values.out ?? 'bench/out');
+const burnerCount = Number(values.burners ?? 1);
+
+const pinned = existsSync('/usr/bin/taskset');
+if (pinned) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+
+interface Point {
+  readonly mode: 'on' | 'off';
+  readonly multiplier: number;
+  readonly offeredPerSec: number;
+  readonly result: LoadResult;
+}
+
+/**
+ * Busy loops sharing the node's CPU. A Node gRPC client costs about what a Node gRPC server does
+ * per request, so a generator on one core could not offer 3x what a node on the other core
+ * serves; taking part of the node's core away makes the node, not the generator, the bottleneck
+ * (and is the CPU pressure the shedding policies react to).
+ */
+function startBurners(): ChildProcess[] {
+  const prefix = pinned ? ['taskset', '-c', '0'] : [];
+  const [cmd, ...args] = [...prefix, process.execPath, '-e', 'for(;;){}'];
+  return Array.from({ length: burnerCount }, () => spawn(cmd!, args, { stdio: 'ignore' }));
+}
+
+async function startNode(mode: 'on' | 'off'): Promise<{ cluster: TestCluster; files: StoredFileRef[] }> {
+  const cluster = await TestCluster.start(1, { extraFlags: ['--shedding', mode, '--log-level', 'warn'], launcher: pinned ? ['taskset', '-c', '0'] : [] });
+  await cluster.waitForLeader();
+  const client = cluster.client();
+  const files: StoredFileRef[] = [];
+  for (let i = 0; i < fileCount; i++) {
+    const data = randomBytes(fileBytes);
+    const r = await client.upload({ name: `seed-${i}.bin`, mime: 'application/octet-stream', open: () => pieces(data) });
+    files.push({ hash: r.hash, size: fileBytes });
+  }
+  return { cluster, files };
+}
+
+const workload = (endpoints: string[], files: StoredFileRef[], seed: number): Workload => ({
+  endpoints,
+  files,
+  uploadShare: 0.005,
+  uploadBytes: fileBytes,
+  deadlineMs,
+  seed,
+});
+const goodput = (r: LoadResult, kind: 'download' | 'upload'): number => r[kind].ok / r.seconds;
+const p99 = (r: LoadResult, kind: 'download' | 'upload'): number => percentile(r[kind].latencies, 99);
+
+async function sweep(mode: 'on' | 'off', capacity: number | null): Promise<{ capacity: number; points: Point[] }> {
+  const { cluster, files } = await startNode(mode);
+  const burners = startBurners();
+  try {
+    const eps = cluster.endpoints();
+    // Warm the node's cache and JIT, then (once) measure capacity with a closed loop.
+    await runClosedLoop(workload(eps, files, 1), concurrency, 2);
+    const cap = capacity ?? goodput(await runClosedLoop(workload(eps, files, 2), concurrency, seconds), 'download');
+    const points: Point[] = [];
+    for (const m of multipliers) {
+      const rate = m * cap;
+      const result = await runOpenLoop(workload(eps, files, 100 + Math.round(m * 10)), rate, seconds);
+      points.push({ mode, multiplier: m, offeredPerSec: rate, result });
+      console.error(`  shedding ${mode} ${m}x: ${row(points.at(-1)!).join(' | ')}`);
+      const errs = [...result.download.errors, ...result.upload.errors];
+      if (errs.length > 0 || result.download.timeout > 0)
+        console.error(`    ${result.download.timeout} downloads timed out; errors: ${errs.slice(0, 3).join('; ')}`);
+      await new Promise((r) => setTimeout(r, 1000)); // let queues drain between points
+    }
+    return { capacity: cap, points };
+  } finally {
+    for (const b of burners) b.kill('SIGKILL');
+    await cluster.stop();
+  }
+}
+
+function row(p: Point): string[] {
+  const r = p.result;
+  const shedDown = shedTotal(r.download);
+  const shedUp = shedTotal(r.upload);
+  return [
+    p.mode,
+    `${p.multiplier}x`,
+    p.offeredPerSec.toFixed(0),
+    goodput(r, 'download').toFixed(0),
+    p99(r, 'download').toFixed(1),
+    `${shedDown} (${((100 * shedDown) / Math.max(1, r.download.offered)).toFixed(1)} %)`,
+    String(r.download.timeout + r.download.error),
+    `${r.upload.ok}/${r.upload.offered}`,
+    p99(r, 'upload').toFixed(1),
+    `${shedUp} (${((100 * shedUp) / Math.max(1, r.upload.offered)).toFixed(1)} %)`,
+  ];
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:shed: 1 node${pinned ? ' on CPU 0, load generator on CPU 1' : ' (taskset missing: node and generator share the CPUs)'}, ${burnerCount} busy loop(s) beside the node; ${fileCount} files of ${fileBytes / 1024} KiB; ${seconds} s per point; deadline ${deadlineMs} ms; 0.5 % uploads\n`,
+  );
+  const off = await sweep('off', null);
+  const on = await sweep('on', off.capacity);
+  const points = [...off.points, ...on.points];
+  const peak = Math.max(off.capacity, ...points.map((p) => goodput(p.result, 'download')));
+  const head = [
+    'shedding',
+    'offered',
+    'req/s',
+    'download goodput/s',
+    'download p99 ms',
+    'downloads shed',
+    'downloads timed out/failed',
+    'uploads ok',
+    'upload p99 ms',
+    'uploads shed',
+  ];
+  console.log(`capacity (closed loop, ${concurrency} users, shedding off): ${off.capacity.toFixed(0)} downloads/s; peak goodput seen: ${peak.toFixed(0)}/s\n`);
+  console.log(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |`);
+  for (const p of points) console.log(`| ${row(p).join(' | ')} |`);
+  const at3 = on.points.find((p) => p.multiplier === Math.max(...multipliers))!;
+  const ratio = goodput(at3.result, 'download') / peak;
+  console.log(
+    `\nshedding on, ${at3.multiplier}x offered: download goodput ${goodput(at3.result, 'download').toFixed(0)}/s = ${(100 * ratio).toFixed(0)} % of peak (target >= 80 %: ${ratio >= 0.8 ? 'PASS' : 'FAIL'})`,
+  );
+  const offAt3 = off.points.find((p) => p.multiplier === at3.multiplier)!;
+  console.log(
+    `shedding off, ${at3.multiplier}x offered: download goodput ${goodput(offAt3.result, 'download').toFixed(0)}/s = ${((100 * goodput(offAt3.result, 'download')) / peak).toFixed(0)} % of peak, p99 ${p99(offAt3.result, 'download').toFixed(0)} ms`,
+  );
+  writeOutputs(points, peak, off.capacity);
+}
+
+function writeOutputs(points: Point[], peak: number, capacity: number): void {
+  mkdirSync(outDir, { recursive: true });
+  const series = (mode: 'on' | 'off', f: (r: LoadResult) => number, color: string, dashed = false) => ({
+    name: `shedding ${mode}`,
+    color,
+    dashed,
+    points: points.filter((p) => p.mode === mode).map((p) => [p.multiplier, f(p.result)] as const),
+  });
+  const svg = lineCharts(
+    [
+      {
+        title: 'Download goodput',
+        xLabel: 'offered load (x capacity)',
+        yLabel: 'downloads served in full / s',
+        series: [series('on', (r) => goodput(r, 'download'), '#1a7f37'), series('off', (r) => goodput(r, 'download'), '#cf222e', true)],
+        rules: [{ y: 0.8 * peak, label: '80 % of peak' }],
+      },
+      {
+        title: 'Download p99 latency (served)',
+        xLabel: 'offered load (x capacity)',
+        yLabel: 'ms',
+        series: [series('on', (r) => p99(r, 'download') || 0, '#1a7f37'), series('off', (r) => p99(r, 'download') || 0, '#cf222e', true)],
+        rules: [{ y: deadlineMs, label: 'deadline' }],
+      },
+      {
+        title: 'Requests shed',
+        xLabel: 'offered load (x capacity)',
+        yLabel: '% of offered',
+        series: [
+          {
+            name: 'uploads, shedding on',
+            color: '#8250df',
+            points: points
+              .filter((p) => p.mode === 'on')
+              .map((p) => [p.multiplier, (100 * shedTotal(p.result.upload)) / Math.max(1, p.result.upload.offered)] as const),
+          },
+          {
+            name: 'downloads, shedding on',
+            color: '#1a7f37',
+            points: points
+              .filter((p) => p.mode === 'on')
+              .map((p) => [p.multiplier, (100 * shedTotal(p.result.download)) / Math.max(1, p.result.download.offered)] as const),
+          },
+        ],
+      },
+    ],
+    `bench:shed ${new Date().toISOString()}: capacity ${capacity.toFixed(0)} downloads/s, peak ${peak.toFixed(0)}/s, ${fileBytes / 1024} KiB files, deadline ${deadlineMs} ms`,
+  );
+  const svgPath = path.join(outDir, 'shed.svg');
+  writeFileSync(svgPath, svg);
+  const summary = points.map((p) => ({
+    mode: p.mode,
+    multiplier: p.multiplier,
+    offeredPerSec: p.offeredPerSec,
+    download: { ...p.result.download, latencies: undefined, shedLatencies: undefined, p99: p99(p.result, 'download') },
+    upload: { ...p.result.upload, latencies: undefined, shedLatencies: undefined, p99: p99(p.result, 'upload') },
+  }));
+  writeFileSync(path.join(outDir, 'shed.json'), JSON.stringify({ capacity, peak, fileBytes, deadlineMs, seconds, points: summary }, null, 2));
+  console.log(`\nplot: ${path.relative(process.cwd(), svgPath)} (data: ${path.relative(process.cwd(), path.join(outDir, 'shed.json'))})`);
+}
+
+await main();
