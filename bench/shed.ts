@@ -14,7 +14,7 @@
  *
  * Options: --seconds per point (default 5), --deadline-ms (1000), --file-kib (255: one chunk), --files (100),
  * --multipliers (0.5,1,1.5,2,2.5,3), --concurrency (128), --burners (busy loops on the node's
- * CPU, default 1), --out (bench/out).
+ * CPU, default 0), --out (bench/out).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +44,7 @@ const fileCount = Number(values.files ?? 100);
 const multipliers = (values.multipliers ?? '0.5,1,1.5,2,2.5,3').split(',').map(Number);
 const concurrency = Number(values.concurrency ?? 128);
 const outDir = path.resolve(values.out ?? 'bench/out');
-const burnerCount = Number(values.burners ?? 1);
+const burnerCount = Number(values.burners ?? 0);
 
 const pinned = existsSync('/usr/bin/taskset');
 if (pinned) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });

@@ -29,4 +29,13 @@ describe('node config', () => {
   it('requires a data dir and a node id', () => {
     expect(() => resolveConfig({}, {})).toThrow(/--node-id[\s\S]*--data-dir/);
   });
+
+  it('reads the admission settings, and names a bad shedding policy with the valid ones', () => {
+    const c = resolveConfig({ nodeId: 'n1', dataDir: 'd', workers: '4' }, { LARDER_SHED_POLICIES: 'deadline, cpu-band', LARDER_SHEDDING: 'on' });
+    expect(c).toMatchObject({ workers: 4, shedding: 'on', shedPolicies: ['deadline', 'cpuBands'] });
+    expect(resolveConfig({ nodeId: 'n1', dataDir: 'd' }, {}).shedPolicies).toEqual(['memory', 'priority', 'cpuBands', 'deadline']);
+    const bad = () => resolveConfig({ nodeId: 'n1', dataDir: 'd', shedPolicies: 'deadline,cpu', shedding: 'maybe' }, {});
+    expect(bad).toThrow(/--shed-policies \(or LARDER_SHED_POLICIES\): "cpu" is not a policy; use any of memory, priority, cpu-band, deadline/);
+    expect(bad).toThrow(/--shedding/);
+  });
 });

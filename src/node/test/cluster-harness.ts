@@ -55,7 +55,25 @@ export class TestCluster {
   }
 
   launch(n: TestNode): void {
-    const args = [join(repo, 'bin/larder.mjs'), 'start', '--node-id', n.id, '--data-dir', n.dataDir, '--listen', n.address, '--initial-cluster', this.initialCluster(), '--host-token', this.token, '--tick-ms', '50', '--log-level', 'info', ...this.extraFlags];
+    const args = [
+      join(repo, 'bin/larder.mjs'),
+      'start',
+      '--node-id',
+      n.id,
+      '--data-dir',
+      n.dataDir,
+      '--listen',
+      n.address,
+      '--initial-cluster',
+      this.initialCluster(),
+      '--host-token',
+      this.token,
+      '--tick-ms',
+      '50',
+      '--log-level',
+      'info',
+      ...this.extraFlags,
+    ];
     // LARDER_TEST_NODE_ARGS passes flags to the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
     const nodeArgs = process.env['LARDER_TEST_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
     const [command, ...prefix] = [...this.launcher, process.execPath];
@@ -145,6 +163,11 @@ export class TestCluster {
         (n) =>
           new Promise<void>((res) => {
             if (!n.proc) return res();
+            // A node that already exited (a bad flag, a crash) sends no more 'exit'.
+            if (n.proc.exitCode !== null || n.proc.signalCode !== null) {
+              n.proc = null;
+              return res();
+            }
             n.proc.once('exit', () => res());
             n.proc.kill('SIGKILL');
             n.proc = null;
