@@ -162,7 +162,8 @@ async function main(): Promise<void> {
   const at3 = on.points.find((p) => p.multiplier === Math.max(...multipliers))!;
   const ratio = goodput(at3.result, 'download') / peak;
   console.log(
-    `\nshedding on, ${at3.multiplier}x offered: download goodput ${goodput(at3.result, 'download').toFixed(0)}/s = ${(100 * ratio).toFixed(0)} % of peak (target >= 80 %: ${ratio >= 0.8 ? 'PASS' : 'FAIL'})`,
+    `\nshedding on, ${at3.multiplier}x offered (${at3.offeredPerSec.toFixed(0)} req/s = ${(at3.offeredPerSec / peak).toFixed(1)}x the peak goodput): ` +
+      `download goodput ${goodput(at3.result, 'download').toFixed(0)}/s = ${(100 * ratio).toFixed(0)} % of peak, ${((100 * goodput(at3.result, 'download')) / off.capacity).toFixed(0)} % of capacity (target >= 80 % of peak: ${ratio >= 0.8 ? 'PASS' : 'FAIL'})`,
   );
   const offAt3 = off.points.find((p) => p.multiplier === at3.multiplier)!;
   console.log(
