@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,8 @@ describe('overload: a node far past its capacity keeps serving downloads', () =>
   let burner: ChildProcess | null = null;
 
   beforeAll(async () => {
+    // This test file runs alone (scripts/run-tests.mjs): the generator takes CPU 1, the node CPU 0.
+    if (pinned) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
     cluster = await TestCluster.start(1, {
       extraFlags: ['--log-level', 'warn', ...(process.env['LARDER_OVERLOAD_FLAGS']?.split(' ').filter(Boolean) ?? [])],
       launcher: onNodeCpu,
@@ -44,6 +47,7 @@ describe('overload: a node far past its capacity keeps serving downloads', () =>
   }, 60_000);
 
   afterAll(async () => {
+    if (pinned) execFileSync('taskset', ['-p', '-c', `0-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
     burner?.kill('SIGKILL');
     await cluster?.stop();
   });
