@@ -21,7 +21,7 @@ afterEach(async () => {
 
 describe('node metrics', () => {
   it('Health, ClusterInfo and a WatchMetrics stream report queues, counts and load; `larder cluster` prints them', async () => {
-    cluster = await TestCluster.start(1);
+    cluster = await TestCluster.start(1, { extraFlags: ['--shed-policies', 'memory,priority,cpu-band,deadline'] });
     await cluster.waitForLeader();
     const [ep] = cluster.endpoints();
     const client = cluster.client();

@@ -33,7 +33,13 @@ describe('overload: a node far past its capacity keeps serving downloads', () =>
     // This test file runs alone (scripts/run-tests.mjs): the generator takes CPU 1, the node CPU 0.
     if (pinned) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
     cluster = await TestCluster.start(1, {
-      extraFlags: ['--log-level', 'warn', ...(process.env['LARDER_OVERLOAD_FLAGS']?.split(' ').filter(Boolean) ?? [])],
+      extraFlags: [
+        '--log-level',
+        'warn',
+        '--shed-policies',
+        'memory,priority,cpu-band,deadline',
+        ...(process.env['LARDER_OVERLOAD_FLAGS']?.split(' ').filter(Boolean) ?? []),
+      ],
       launcher: onNodeCpu,
     });
     await cluster.waitForLeader();

@@ -27,6 +27,17 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Under vitest, nodes shed only on memory and deadlines unless a test says otherwise: the CPU
+ * policies react to the whole machine, which two parallel test workers keep busy, and a test about
+ * something else (say, a NOT_LEADER answer) must not be refused for load. Benchmarks keep the
+ * product's defaults.
+ */
+function withTestShedding(flags: string[]): string[] {
+  const chosen = flags.includes('--shed-policies') || flags.includes('--shedding') || flags.includes('--admission-config');
+  return process.env['VITEST'] && !chosen ? ['--shed-policies', 'memory,deadline', ...flags] : flags;
+}
+
 /** Real `larder start` processes on 127.0.0.1, each with its own port and data dir. */
 export class TestCluster {
   readonly nodes: TestNode[] = [];
@@ -41,7 +52,7 @@ export class TestCluster {
 
   /** `launcher` prefixes each node's command line, e.g. ['taskset', '-c', '0'] to pin nodes to a core. */
   static async start(size: number, opts: { extraFlags?: string[]; launcher?: string[] } = {}): Promise<TestCluster> {
-    const c = new TestCluster('test-host-token', opts.extraFlags ?? [], opts.launcher ?? []);
+    const c = new TestCluster('test-host-token', withTestShedding(opts.extraFlags ?? []), opts.launcher ?? []);
     for (let i = 1; i <= size; i++) {
       const port = await freePort();
       c.nodes.push({ id: `n${i}`, address: `127.0.0.1:${port}`, dataDir: join(c.root, `n${i}`), proc: null, log: [] });
