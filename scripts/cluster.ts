@@ -3,7 +3,8 @@
  * start` process with its own port and data dir under one folder; Ctrl-C stops them all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { generateSecret } from '../src/trust/secret.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -26,11 +27,30 @@ const token = values.token ?? process.env['LARDER_HOST_TOKEN'] ?? 'larder-local-
 const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
 const address = (i: number): string => `127.0.0.1:${basePort + i}`;
 const initialCluster = ids.map((id, i) => `${id}=${address(i)}`).join(',');
+// One secret for the local cluster, kept beside its data so a restart finds the same cluster.
+const secretFile = join(root, 'cluster-secret');
+mkdirSync(root, { recursive: true });
+if (!existsSync(secretFile)) writeFileSync(secretFile, `${generateSecret()}\n`, { mode: 0o600 });
 
 const children: ChildProcess[] = ids.map((id, i) => {
   const dataDir = join(root, id);
   mkdirSync(dataDir, { recursive: true });
-  const args = ['bin/larder.mjs', 'start', '--node-id', id, '--data-dir', dataDir, '--listen', address(i), '--initial-cluster', initialCluster, '--host-token', token];
+  const args = [
+    'bin/larder.mjs',
+    'start',
+    '--node-id',
+    id,
+    '--data-dir',
+    dataDir,
+    '--listen',
+    address(i),
+    '--initial-cluster',
+    initialCluster,
+    '--host-token',
+    token,
+    '--cluster-secret-file',
+    secretFile,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LARDER_LOG_PRETTY: '1' } });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`node ${id} exited (${signal ?? code}); the others keep running`);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { generateSecret } from '../trust/secret.js';
 import { LarderClient } from '../client/larder-client.js';
 import { LarderClientError } from '../client/retry.js';
 import { cluster } from './commands/cluster.js';
@@ -13,7 +14,10 @@ const program = new Command('larder')
   .showHelpAfterError();
 
 function client(): { c: LarderClient; endpoints: string[] } {
-  const endpoints = String(program.opts()['nodes']).split(',').map((s) => s.trim()).filter(Boolean);
+  const endpoints = String(program.opts()['nodes'])
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { c: new LarderClient({ endpoints, onShed: (ep, ms) => process.stderr.write(`(${ep} is shedding load; retrying in ${ms} ms)\n`) }), endpoints };
 }
 
@@ -35,7 +39,7 @@ function run<A extends unknown[]>(fn: (c: LarderClient, endpoints: string[], ...
 program
   .command('start')
   .description('run a node (headless) until Ctrl-C')
-  .option('--node-id <id>', 'this node\'s id (env LARDER_NODE_ID)')
+  .option('--node-id <id>', "this node's id (env LARDER_NODE_ID)")
   .option('--data-dir <dir>', 'where this node keeps its data (env LARDER_DATA_DIR)')
   .option('--listen <host:port>', 'gRPC address to listen on (env LARDER_LISTEN; default 127.0.0.1:7401)')
   .option('--advertise <host:port>', 'address others use to reach this node (default: --listen)')
@@ -54,9 +58,26 @@ program
   .option('--shedding <on|off>', 'load shedding (default on); off: no policy sheds and the queues are unbounded (for comparison)')
   .option('--shed-policies <list>', 'policies to run: memory,priority,cpu-band,deadline (default all)')
   .option('--admission-config <file.json>', 'admission settings as JSON, e.g. other CPU band tables')
+  .option('--cluster-secret <lsec1-...>', 'the secret every node of the cluster shares (env LARDER_CLUSTER_SECRET)')
+  .option('--cluster-secret-file <path>', 'a file holding the cluster secret')
   .action((flags: StartFlags) => start(flags));
-program.command('cluster').description('show every node: role, term, commit and applied index, leader').action(run((c, eps) => cluster(c, eps)));
-program.command('put').argument('<files...>').description('upload files (progress bars, then hash and status of each)').action(run((c, _e, files: string[]) => put(c, files)));
+program
+  .command('cluster')
+  .description('show every node: role, term, commit and applied index, leader')
+  .action(run((c, eps) => cluster(c, eps)));
+program
+  .command('secret')
+  .argument('<action>', '"new": print a fresh cluster secret, to give to every node of a new cluster')
+  .description('cluster secrets')
+  .action((action: string) => {
+    if (action !== 'new') fail(`unknown action "${action}"; try: larder secret new`);
+    console.log(generateSecret());
+  });
+program
+  .command('put')
+  .argument('<files...>')
+  .description('upload files (progress bars, then hash and status of each)')
+  .action(run((c, _e, files: string[]) => put(c, files)));
 program
   .command('get')
   .argument('<hash-or-name>')
@@ -65,14 +86,24 @@ program
   .option('--linearizable', 'confirm with the leader before reading (ReadIndex)')
   .description('download a file by content hash or name')
   .action(run((c, _e, ref: string, opts: { output?: string; range?: string; linearizable?: boolean }) => get(c, ref, opts)));
-program.command('ls').option('--filter <text>', 'only names containing text').option('--limit <n>', 'at most n files', '50').description('list files, newest first').action(run((c, _e, opts: { filter?: string; limit?: string }) => ls(c, opts)));
+program
+  .command('ls')
+  .option('--filter <text>', 'only names containing text')
+  .option('--limit <n>', 'at most n files', '50')
+  .description('list files, newest first')
+  .action(run((c, _e, opts: { filter?: string; limit?: string }) => ls(c, opts)));
 program
   .command('rm')
   .argument('<hash>')
   .addOption(new Option('--token <token>', 'the host token').env('LARDER_HOST_TOKEN'))
   .description('delete a file (needs the host token)')
   .action(run((c, _e, hash: string, opts: { token?: string }) => rm(c, hash, opts.token)));
-program.command('status').argument('<hash>').option('--watch', 'follow changes').description("show an upload's status: queued, processing, done, duplicate or error").action(run((c, _e, hash: string, opts: { watch?: boolean }) => status(c, hash, opts.watch ?? false)));
+program
+  .command('status')
+  .argument('<hash>')
+  .option('--watch', 'follow changes')
+  .description("show an upload's status: queued, processing, done, duplicate or error")
+  .action(run((c, _e, hash: string, opts: { watch?: boolean }) => status(c, hash, opts.watch ?? false)));
 program
   .command('lock')
   .argument('<key>')

@@ -2,6 +2,7 @@ import {
   Metadata,
   Server,
   ServerCredentials,
+  credentials,
   status,
   type ServerErrorResponse,
   type ServerWritableStream,
@@ -10,6 +11,9 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { LarderServiceService, type DownloadRequest, type DownloadResponse, type FileInfo } from '../shared/proto/larder/v1/store.js';
 import { LarderClient } from './larder-client.js';
+
+// These test servers speak plain text; real nodes speak TLS (lanClientCredentials).
+const insecure = credentials.createInsecure();
 import { backoffMs, leaderAddressKey, retryAfterMsKey, shedReasonKey } from './retry.js';
 
 const servers: Server[] = [];
@@ -43,7 +47,7 @@ describe('LarderClient', () => {
   it('retries an unavailable node and reads from the next one', async () => {
     const down = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.UNAVAILABLE, 'restarting')) });
     const up = await serve({ stat: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { info }) });
-    const client = new LarderClient({ endpoints: [down, up], retry: { baseDelayMs: 1 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [down, up], retry: { baseDelayMs: 1 } });
     await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
     client.close();
   });
@@ -53,7 +57,7 @@ describe('LarderClient', () => {
     const follower = await serve({
       delete: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.FAILED_PRECONDITION, 'not leader', { [leaderAddressKey]: leader })),
     });
-    const client = new LarderClient({ endpoints: [follower], retry: { baseDelayMs: 1 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [follower], retry: { baseDelayMs: 1 } });
     await expect(client.delete(info.hash, 'token-123')).resolves.toBe(true);
     client.close();
   });
@@ -61,7 +65,7 @@ describe('LarderClient', () => {
   it('does not retry errors a retry cannot fix', async () => {
     let calls = 0;
     const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => (calls++, cb(err(status.NOT_FOUND, 'no such file'))) });
-    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 1 } });
     await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ grpcCode: status.NOT_FOUND });
     expect(calls).toBe(1);
     client.close();
@@ -74,7 +78,7 @@ describe('LarderClient', () => {
         ++calls === 1 ? cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '60', [shedReasonKey]: 'cpu' })) : cb(null, { info }),
     });
     const shed: number[] = [];
-    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 }, onShed: (_e, ms) => shed.push(ms) });
+    const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 1 }, onShed: (_e, ms) => shed.push(ms) });
     const t0 = Date.now();
     await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
@@ -88,12 +92,12 @@ describe('LarderClient', () => {
       stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '50', [shedReasonKey]: 'cpu-band' })),
     });
     const broken = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.NOT_FOUND, 'no such file')) });
-    const client = new LarderClient({ endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 400 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 400 } });
     await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ shed: true, grpcCode: status.RESOURCE_EXHAUSTED });
     const afterShed = client.stats();
     expect(afterShed.shed).toBeGreaterThanOrEqual(2);
     expect(afterShed).toMatchObject({ failed: 1, failedShed: 1 });
-    const other = new LarderClient({ endpoints: [broken], retry: { baseDelayMs: 1 } });
+    const other = new LarderClient({ credentials: insecure, endpoints: [broken], retry: { baseDelayMs: 1 } });
     await expect(other.stat({ hash: info.hash })).rejects.toMatchObject({ shed: false });
     expect(other.stats()).toEqual({ attempts: 1, shed: 0, failed: 1, failedShed: 0 });
     client.close();
@@ -110,7 +114,7 @@ describe('LarderClient', () => {
       },
     });
     const fast = await serve({ stat: (_c: unknown, cb: (e: unknown, r: unknown) => void) => cb(null, { info }) });
-    const client = new LarderClient({ endpoints: [slow, fast], retry: { baseDelayMs: 1, attemptTimeoutMs: 200, deadlineMs: 5000 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [slow, fast], retry: { baseDelayMs: 1, attemptTimeoutMs: 200, deadlineMs: 5000 } });
     const t0 = Date.now();
     await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
     expect(Date.now() - t0).toBeLessThan(900);
@@ -120,7 +124,7 @@ describe('LarderClient', () => {
 
   it('gives up at the deadline with the last error', async () => {
     const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.UNAVAILABLE, 'down for good')) });
-    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 20, deadlineMs: 1000 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 20, deadlineMs: 1000 } });
     await expect(client.stat({ hash: info.hash })).rejects.toThrow(/gave up retrying at the deadline: .*(down for good|Deadline exceeded)/);
     client.close();
   });
@@ -141,7 +145,7 @@ describe('LarderClient', () => {
       call.end();
     };
     const node = await serve({ download: flaky });
-    const client = new LarderClient({ endpoints: [node], retry: { baseDelayMs: 1 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 1 } });
     const parts: Buffer[] = [];
     await client.download({ hash: info.hash }, (d) => void parts.push(Buffer.from(d)));
     expect(Buffer.concat(parts).toString()).toBe('0123456789');

@@ -52,6 +52,21 @@ export interface DownloadOptions {
 type Stub = InstanceType<typeof LarderServiceClient>;
 
 /**
+ * Nodes speak TLS; a LAN client cannot verify them (only holders of the cluster secret could), so
+ * it encrypts against passive listeners without checking who answers. The client API is open to
+ * the LAN by design; deletes need the host token.
+ */
+export const nodeChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  // Nodes are dialled by IP, and TLS server names must not be IPs (RFC 6066; Node warns).
+  'grpc.ssl_target_name_override': 'larder-node',
+};
+
+export function lanClientCredentials(): ChannelCredentials {
+  return grpcCredentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+}
+
+/**
  * The client of a Larder cluster, used by the CLI, the UI's host and the tests. Retries with
  * exponential backoff and full jitter under a total deadline, follows leader hints, and resumes
  * interrupted downloads at the byte where they stopped.
@@ -82,7 +97,7 @@ export class LarderClient {
   private stub(endpoint: string): Stub {
     let s = this.stubs.get(endpoint);
     if (!s) {
-      s = new LarderServiceClient(endpoint, this.init.credentials ?? grpcCredentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      s = new LarderServiceClient(endpoint, this.init.credentials ?? lanClientCredentials(), nodeChannelOptions);
       this.stubs.set(endpoint, s);
     }
     return s;

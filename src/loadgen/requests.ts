@@ -20,7 +20,8 @@ export type Outcome =
 export type Connection = http2.ClientHttp2Session;
 
 export function connect(endpoint: string): Connection {
-  const session = http2.connect(`http://${endpoint}`, { settings: { initialWindowSize: 4 << 20, maxFrameSize: (1 << 24) - 1 } });
+  // Nodes speak TLS; the generator, like any LAN client, does not verify them (see lanClientCredentials).
+  const session = http2.connect(`https://${endpoint}`, { rejectUnauthorized: false, settings: { initialWindowSize: 4 << 20, maxFrameSize: (1 << 24) - 1 } });
   session.on('error', () => {}); // each stream reports its own failure
   // The connection-level window: room for many downloads in flight (the handle exists once connected).
   session.once('connect', () => session.setLocalWindowSize(64 << 20));

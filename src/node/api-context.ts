@@ -1,3 +1,4 @@
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { AdmissionController } from '../admission/index.js';
 import type { AdmissionStats } from '../shared/proto/larder/v1/store.js';
 import type { Command, StateMachine, ApplyResult } from '../store/index.js';
@@ -18,6 +19,8 @@ export interface ApiContext {
   readonly hostToken: string | undefined;
   readonly forwardUploads: boolean;
   readonly leaseMs: number;
+  /** How this node dials another node (forwarded uploads). */
+  readonly peerCredentials: ChannelCredentials;
   /** Uploads and downloads run through it (queues, workers, load shedding). */
   readonly admission: AdmissionController;
   admissionStats(): AdmissionStats;

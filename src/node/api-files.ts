@@ -51,7 +51,7 @@ async function receiveUpload(ctx: ApiContext, call: ServerReadableStream<UploadR
     if (!ctx.forwardUploads || header.noForward) throw notLeader(ctx.leaderAddress());
     const leader = ctx.leaderAddress();
     if (!leader) throw notLeader(null);
-    return forwardUpload(leader, header, it);
+    return forwardUpload(leader, ctx.peerCredentials, header, it);
   }
   const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
   let res;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentials } from '@grpc/grpc-js';
+import { lanClientCredentials, nodeChannelOptions } from '../client/larder-client.js';
 import { FileStatus, LarderServiceClient } from '../shared/proto/larder/v1/store.js';
 import { TestCluster, bytesOf, pieces, sleep } from './test/cluster-harness.js';
 
@@ -91,7 +91,7 @@ describe('damage and bad input', () => {
     expect(Buffer.concat(range)).toEqual(data.subarray(100, 150));
 
     // A client that goes away mid-upload leaves no file behind.
-    const stub = new LarderServiceClient(leader.address, credentials.createInsecure());
+    const stub = new LarderServiceClient(leader.address, lanClientCredentials(), nodeChannelOptions);
     const call = stub.upload(() => {});
     call.on('error', () => {});
     call.write({ header: { name: 'half.bin', mime: 'application/octet-stream', size: 0, noForward: false }, data: Buffer.alloc(0), complete: false });
@@ -283,7 +283,7 @@ describe('forwarding off', () => {
     cluster = await TestCluster.start(3, { extraFlags: ['--forward-uploads', 'false'] });
     const leader = await cluster.waitForLeader();
     const follower = cluster.nodes.find((n) => n !== leader)!;
-    const stub = new LarderServiceClient(follower.address, credentials.createInsecure());
+    const stub = new LarderServiceClient(follower.address, lanClientCredentials(), nodeChannelOptions);
     const refusal = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((resolve) => {
       const call = stub.upload((e) => resolve(e ?? {}));
       call.on('error', () => {});

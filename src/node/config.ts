@@ -76,6 +76,9 @@ export const nodeConfigSchema = z
     shedPolicies: policyList.default('memory,priority,cpu-band,deadline'),
     /** A JSON file with admission settings (src/admission/config.ts), e.g. other CPU tables. */
     admissionConfig: z.string().min(1).optional(),
+    /** The cluster secret (lsec1-...), or a file holding it; see src/node/trust.ts for the order. */
+    clusterSecret: z.string().min(1).optional(),
+    clusterSecretFile: z.string().min(1).optional(),
   })
   .transform((c) => ({ ...c, advertise: c.advertise ?? c.listen }));
 
@@ -110,6 +113,8 @@ const envNames: Record<keyof NodeConfigInput, string> = {
   shedding: 'LARDER_SHEDDING',
   shedPolicies: 'LARDER_SHED_POLICIES',
   admissionConfig: 'LARDER_ADMISSION_CONFIG',
+  clusterSecret: 'LARDER_CLUSTER_SECRET',
+  clusterSecretFile: 'LARDER_CLUSTER_SECRET_FILE',
 };
 
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,4 +1,5 @@
-import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { nodeChannelOptions } from '../client/larder-client.js';
 import { LarderServiceClient, type UploadHeader, type UploadRequest, type UploadResponse } from '../shared/proto/larder/v1/store.js';
 
 const noop = (): void => {};
@@ -7,8 +8,13 @@ const noop = (): void => {};
  * A follower relays an upload to the leader, unchanged but for no_forward (so it is never relayed
  * twice). The client's stream is read as it is sent on, so nothing is buffered whole here.
  */
-export async function forwardUpload(leader: string, header: UploadHeader, rest: AsyncIterator<UploadRequest>): Promise<UploadResponse> {
-  const client = new LarderServiceClient(leader, credentials.createInsecure());
+export async function forwardUpload(
+  leader: string,
+  creds: ChannelCredentials,
+  header: UploadHeader,
+  rest: AsyncIterator<UploadRequest>,
+): Promise<UploadResponse> {
+  const client = new LarderServiceClient(leader, creds, nodeChannelOptions);
   try {
     let failed = false;
     let call!: ReturnType<typeof client.upload>;
@@ -27,7 +33,8 @@ export async function forwardUpload(leader: string, header: UploadHeader, rest: 
     for (let r = await rest.next(); !r.done && !failed; r = await rest.next()) {
       complete ||= r.value.complete;
       // The leader may end the call while we wait: a finished call never drains.
-      if (!call.write({ header: undefined, data: r.value.data, complete: r.value.complete })) await Promise.race([new Promise((res) => call.once('drain', res)), done.then(noop, noop)]);
+      if (!call.write({ header: undefined, data: r.value.data, complete: r.value.complete }))
+        await Promise.race([new Promise((res) => call.once('drain', res)), done.then(noop, noop)]);
     }
     // Our client went away without completing: cancel, so the leader stores nothing.
     if (!complete && !failed) call.cancel();

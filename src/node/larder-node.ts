@@ -1,11 +1,21 @@
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import { Server, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Entry, NodeId, Snapshot } from '../raft/index.js';
 import { DurableStorage } from '../storage/index.js';
-import { DEFAULT_LEASE_MS, decodeCommand, encodeCommand, openStateMachine, peekCommandType, type ApplyResult, type LogEntryData, type StateMachine } from '../store/index.js';
+import {
+  DEFAULT_LEASE_MS,
+  decodeCommand,
+  encodeCommand,
+  openStateMachine,
+  peekCommandType,
+  type ApplyResult,
+  type LogEntryData,
+  type StateMachine,
+} from '../store/index.js';
 import { PeerTransport } from '../transport/peer-transport.js';
+import { TrustError, nodeServerCredentials, peerAuthorizer, peerChannelCredentials } from '../trust/index.js';
 import type { AdmissionConfig } from '../admission/index.js';
 import { admissionConfigOf, admissionStats, startAdmission, type NodeAdmission } from './admission.js';
 import type { ApiContext } from './api-context.js';
@@ -14,6 +24,7 @@ import { ChunkReader } from './chunk-reader.js';
 import type { NodeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { RaftLoop } from './raft-loop.js';
+import { prepareTrust } from './trust.js';
 
 const gcEveryMs = 5 * 60_000;
 
@@ -47,6 +58,8 @@ export class LarderNode {
     private readonly server: Server,
     private readonly addresses: Map<NodeId, string>,
     readonly admission: NodeAdmission,
+    /** How this node dials other nodes (as a peer, with its certificate). */
+    private readonly peerCredentials: ChannelCredentials,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -57,6 +70,10 @@ export class LarderNode {
     addresses.set(config.nodeId, config.advertise);
     // A small entry cache: recent entries serve followers; chunk bytes are cached by ChunkReader.
     const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { cacheBytesMax: 16 * 1024 * 1024, logger: { warn: (m) => log.warn(m) } });
+    const trust = await prepareTrust(config, isFresh(storage), log).catch(async (e: unknown) => {
+      await storage.close();
+      throw e instanceof TrustError ? new NodeStartError(e.message) : e;
+    });
     await bootstrapIfNew(config, storage, log);
     const { hardState } = storage.initialState();
     const snapshotIndex = storage.snapshot().metadata.index;
@@ -74,7 +91,11 @@ export class LarderNode {
     const transport = new PeerTransport({
       nodeId: config.nodeId,
       clusterId: config.clusterId,
-      credentials: { server: ServerCredentials.createInsecure(), client: credentials.createInsecure() },
+      credentials: {
+        server: nodeServerCredentials(trust.identity, trust.ca),
+        client: peerChannelCredentials(trust.identity, trust.ca),
+        authorize: peerAuthorizer(trust.ca),
+      },
       resolveAddress: (id) => addresses.get(id) ?? null,
       handlers: {
         onMessage: (m) => self.node.onPeerMessage(m),
@@ -115,16 +136,35 @@ export class LarderNode {
       onError: (e) => self.node.fail(e),
     });
     const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-    const node = new LarderNode(config, log, storage, sm, loop, transport, reader, server, addresses, startAdmission(admissionConfig));
+    const node = new LarderNode(
+      config,
+      log,
+      storage,
+      sm,
+      loop,
+      transport,
+      reader,
+      server,
+      addresses,
+      startAdmission(admissionConfig),
+      peerChannelCredentials(trust.identity, trust.ca),
+    );
     self.node = node;
     const peer = transport.service();
     server.addService(peer.definition, peer.implementation);
     const api = larderService(node.apiContext());
     server.addService(api.definition, api.implementation);
-    await new Promise<number>((res, rej) => server.bindAsync(config.listen, ServerCredentials.createInsecure(), (e, port) => (e ? rej(new NodeStartError(`cannot listen on ${config.listen}: ${e.message}; is another node using that port? pick another with --listen`)) : res(port))));
+    await new Promise<number>((res, rej) =>
+      server.bindAsync(config.listen, nodeServerCredentials(trust.identity, trust.ca), (e, port) =>
+        e ? rej(new NodeStartError(`cannot listen on ${config.listen}: ${e.message}; is another node using that port? pick another with --listen`)) : res(port),
+      ),
+    );
     node.timers.push(setInterval(() => loop.tick(), config.tickMs));
     node.timers.push(setInterval(() => void node.collectGarbage(), gcEveryMs));
-    log.info({ listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses), admission: admissionSummary(admissionConfig) }, 'node started');
+    log.info(
+      { listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses), admission: admissionSummary(admissionConfig) },
+      'node started',
+    );
     return node;
   }
 
@@ -183,6 +223,7 @@ export class LarderNode {
       forwardUploads: this.config.forwardUploads,
       leaseMs: DEFAULT_LEASE_MS,
       admission: this.admission.controller,
+      peerCredentials: this.peerCredentials,
       admissionStats: () => admissionStats(this.admission.controller.snapshot(), this.admission.controller.getConfig()),
       onStop: (listener) => {
         this.events.once('stopping', listener);
@@ -253,9 +294,12 @@ function admissionSummary(c: AdmissionConfig): Record<string, unknown> {
   return { workers: c.workers, uploadQueue: c.uploadQueue, downloadQueue: c.downloadQueue, policies };
 }
 
+function isFresh(storage: DurableStorage): boolean {
+  return storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0 && storage.initialState().hardState.term === 0;
+}
+
 async function bootstrapIfNew(config: NodeConfig, storage: DurableStorage, log: Logger): Promise<void> {
-  const fresh = storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0 && storage.initialState().hardState.term === 0;
-  if (!fresh) return;
+  if (!isFresh(storage)) return;
   const voters = Object.keys(config.initialCluster);
   if (voters.length === 0) voters.push(config.nodeId);
   if (!voters.includes(config.nodeId)) {

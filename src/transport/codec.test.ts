@@ -39,7 +39,13 @@ describe('peer message codec', () => {
   });
 
   it('carries a snapshot with its data beside the message', () => {
-    const m: Message = { type: 'snap', from: 'a', to: 'b', term: 4, snapshot: { metadata: { index: 40, term: 3, confState: { voters: ['a', 'b'], learners: ['c'] } }, data: bytes('state') } };
+    const m: Message = {
+      type: 'snap',
+      from: 'a',
+      to: 'b',
+      term: 4,
+      snapshot: { metadata: { index: 40, term: 3, confState: { voters: ['a', 'b'], learners: ['c'] } }, data: bytes('state') },
+    };
     const wire = RaftMessage.decode(RaftMessage.encode(messageToWire(m)).finish());
     expect(messageFromWire(wire, bytes('state'))).toEqual(m);
     expect(() => messageFromWire(wire)).toThrow(WireError);
@@ -50,6 +56,8 @@ describe('peer message codec', () => {
     expect(() => messageFromWire({ ...good, type: 99 as RaftMessage_Type })).toThrow(/unknown message type/);
     expect(() => messageFromWire({ ...good, from: '' })).toThrow(/without from/);
     expect(() => messageFromWire({ ...good, entries: [{ term: 1, index: 0, data: Buffer.alloc(0), confChange: undefined }] })).toThrow(/bad index/);
-    expect(() => messageFromWire({ ...good, entries: [{ term: 1, index: 3, data: Buffer.from('x'), confChange: { type: 1, node: 'c' } }] })).toThrow(/both data/);
+    expect(() => messageFromWire({ ...good, entries: [{ term: 1, index: 3, data: Buffer.from('x'), confChange: { type: 1, node: 'c' } }] })).toThrow(
+      /both data/,
+    );
   });
 });

@@ -50,7 +50,8 @@ function emptyWire(m: Message): RaftMessage {
 }
 
 export function entryToWire(e: Entry): WireEntry {
-  if (e.kind === 'normal') return { term: e.term, index: e.index, data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), confChange: undefined };
+  if (e.kind === 'normal')
+    return { term: e.term, index: e.index, data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), confChange: undefined };
   return { term: e.term, index: e.index, data: Buffer.alloc(0), confChange: { type: changeToWire[e.change.type], node: e.change.node } };
 }
 

@@ -29,6 +29,8 @@ export class PeerClient {
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
+      // Peers are dialled by IP; TLS names a host, not an IP (RFC 6066), and identity is the node id in the certificate.
+      'grpc.ssl_target_name_override': 'larder-node',
     });
   }
 

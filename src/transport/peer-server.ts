@@ -11,7 +11,7 @@ import type {
   StreamResponse,
 } from '../shared/proto/larder/v1/raft.js';
 import { WireError, messageFromWire } from './codec.js';
-import type { PeerHandlers } from './types.js';
+import type { PeerAuthorizer, PeerHandlers } from './types.js';
 
 /** Largest snapshot accepted from a peer: the catalog and chunk list, not the chunks' bytes. */
 export const snapshotBytesMax = 512 * 1024 * 1024;
@@ -21,10 +21,29 @@ function grpcError(code: status, details: string): ServerErrorResponse {
   return Object.assign(new Error(details), { code, details });
 }
 
+type AnyCall = { getPeer(): string; getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } | null };
+
+/**
+ * A refusal for a caller that is not a peer of this cluster (logged with its address and the
+ * reason), or null to go on. Checked per call: the port also serves LAN clients without certificates.
+ */
+function refuse(call: AnyCall, authorize: PeerAuthorizer | undefined, what: string, log: (msg: string) => void): ServerErrorResponse | null {
+  if (!authorize) return null;
+  const verdict = authorize(call.getAuthContext()?.sslPeerCertificate?.raw);
+  if (verdict.ok) return null;
+  log(`refused ${what} from ${call.getPeer()}: ${verdict.reason}`);
+  return grpcError(status.UNAUTHENTICATED, `not a member of this cluster: ${verdict.reason}`);
+}
+
 /** The receiving side of peer traffic, for one node. */
-export function peerService(clusterId: string, handlers: PeerHandlers, log: (msg: string) => void): RaftPeerServiceServer {
+export function peerService(clusterId: string, handlers: PeerHandlers, log: (msg: string) => void, authorize?: PeerAuthorizer): RaftPeerServiceServer {
   return {
     stream(call: ServerReadableStream<StreamRequest, StreamResponse>, callback: sendUnaryData<StreamResponse>): void {
+      const denied = refuse(call, authorize, 'a peer stream', log);
+      if (denied) {
+        call.on('error', () => {});
+        return callback(denied);
+      }
       let failed = false;
       call.on('data', (req: StreamRequest) => {
         if (failed) return;
@@ -40,6 +59,11 @@ export function peerService(clusterId: string, handlers: PeerHandlers, log: (msg
     },
 
     installSnapshot(call: ServerReadableStream<InstallSnapshotRequest, InstallSnapshotResponse>, callback: sendUnaryData<InstallSnapshotResponse>): void {
+      const denied = refuse(call, authorize, 'a snapshot', log);
+      if (denied) {
+        call.on('error', () => {});
+        return callback(denied);
+      }
       const parts: Buffer[] = [];
       let bytes = 0;
       let head: RaftMessage | undefined;
@@ -77,6 +101,8 @@ export function peerService(clusterId: string, handlers: PeerHandlers, log: (msg
       const { hash } = call.request;
       // grpc-js ends a server stream with a status when 'error' is emitted on it.
       const fail = (code: status, details: string): void => void call.emit('error', grpcError(code, details));
+      const denied = refuse(call, authorize, `chunk ${hash.slice(0, 12)}`, log);
+      if (denied) return void call.emit('error', denied);
       if (call.request.clusterId !== clusterId) return fail(status.PERMISSION_DENIED, 'wrong cluster');
       if (!sha256Hex.test(hash)) return fail(status.INVALID_ARGUMENT, `"${hash}" is not a SHA-256 hex digest`);
       handlers.readChunk(hash).then(

@@ -66,7 +66,9 @@ describe('peer transport over gRPC on 127.0.0.1', () => {
     const a = await startNode('a');
     const b = await startNode('b');
     const data = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => i % 251);
-    a.transport.send([{ type: 'snap', from: 'a', to: 'b', term: 2, snapshot: { metadata: { index: 9, term: 2, confState: { voters: ['a', 'b'], learners: [] } }, data } }]);
+    a.transport.send([
+      { type: 'snap', from: 'a', to: 'b', term: 2, snapshot: { metadata: { index: 9, term: 2, confState: { voters: ['a', 'b'], learners: [] } }, data } },
+    ]);
     await until(() => a.snapshotStatus.length === 1);
     expect(a.snapshotStatus).toEqual([['b', true]]);
     const got = b.received[0];

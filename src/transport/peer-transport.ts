@@ -32,7 +32,10 @@ export class PeerTransport {
 
   /** The service to register on the node's gRPC server. */
   service(): { definition: typeof RaftPeerServiceService; implementation: RaftPeerServiceServer } {
-    return { definition: RaftPeerServiceService, implementation: peerService(this.init.clusterId, this.init.handlers, this.log) };
+    return {
+      definition: RaftPeerServiceService,
+      implementation: peerService(this.init.clusterId, this.init.handlers, this.log, this.init.credentials.authorize),
+    };
   }
 
   send(messages: readonly Message[]): void {
@@ -73,11 +76,23 @@ export class PeerTransport {
       this.init.handlers.onSnapshotStatus(m.to, ok);
     });
     const data = m.snapshot.data;
-    const head: InstallSnapshotRequest = { clusterId: this.init.clusterId, message: messageToWire(m), data: Buffer.alloc(0), last: data.length === 0, crc32c: 0 };
+    const head: InstallSnapshotRequest = {
+      clusterId: this.init.clusterId,
+      message: messageToWire(m),
+      data: Buffer.alloc(0),
+      last: data.length === 0,
+      crc32c: 0,
+    };
     call.write(head);
     for (let off = 0; off < data.length; off += snapshotPieceBytes) {
       const piece = data.subarray(off, off + snapshotPieceBytes);
-      call.write({ clusterId: this.init.clusterId, message: undefined, data: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength), last: off + snapshotPieceBytes >= data.length, crc32c: 0 });
+      call.write({
+        clusterId: this.init.clusterId,
+        message: undefined,
+        data: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
+        last: off + snapshotPieceBytes >= data.length,
+        crc32c: 0,
+      });
     }
     call.end();
   }

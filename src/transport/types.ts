@@ -1,13 +1,18 @@
 import type { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import type { Message, NodeId } from '../raft/index.js';
 
+/** Whether a caller may use the peer service, judged from the TLS certificate it presented (if any). */
+export type PeerAuthorizer = (peerCertificateDer: Buffer | undefined) => { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
 /**
- * How peers authenticate each other. Today insecure on a trusted LAN; the trust issue plugs in
- * mutual TLS (or a pre-shared key) here without touching the transport.
+ * How peers authenticate each other: the credentials a node dials peers with, and the check every
+ * incoming peer call passes (src/trust: mutual TLS under the cluster CA). Without `authorize`
+ * every caller is accepted (tests of the transport alone).
  */
 export interface PeerCredentials {
   readonly server: ServerCredentials;
   readonly client: ChannelCredentials;
+  readonly authorize?: PeerAuthorizer;
 }
 
 export interface PeerHandlers {

@@ -4,3 +4,4 @@ export { TrustError } from './errors.js';
 export { issueIdentity, loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 export { generateSecret, parseSecret } from './secret.js';
 export { verifyPeerCertificate, type PeerCheck } from './verify.js';
+export { nodeServerCredentials, peerAuthorizer } from './node-credentials.js';

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LarderClient } from '../../client/larder-client.js';
+import { generateSecret } from '../../trust/secret.js';
 import type { ClusterInfoResponse } from '../../shared/proto/larder/v1/store.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
@@ -42,6 +43,8 @@ function withTestShedding(flags: string[]): string[] {
 export class TestCluster {
   readonly nodes: TestNode[] = [];
   readonly root = mkdtempSync(join(tmpdir(), 'larder-cluster-'));
+  /** Every node of this cluster shares it (src/trust). */
+  readonly secret = generateSecret();
   private readonly clients: LarderClient[] = [];
 
   private constructor(
@@ -66,6 +69,11 @@ export class TestCluster {
   }
 
   launch(n: TestNode): void {
+    this.launchWith(n, []);
+  }
+
+  /** Starts `n` with `more` flags after the usual ones (a repeated flag's last value wins). */
+  launchWith(n: TestNode, more: string[]): void {
     const args = [
       join(repo, 'bin/larder.mjs'),
       'start',
@@ -79,11 +87,14 @@ export class TestCluster {
       this.initialCluster(),
       '--host-token',
       this.token,
+      '--cluster-secret',
+      this.secret,
       '--tick-ms',
       '50',
       '--log-level',
       'info',
       ...this.extraFlags,
+      ...more,
     ];
     // LARDER_TEST_NODE_ARGS passes flags to the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
     const nodeArgs = process.env['LARDER_TEST_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
