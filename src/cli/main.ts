@@ -5,6 +5,7 @@ import { LarderClientError } from '../client/retry.js';
 import { cluster } from './commands/cluster.js';
 import { get, ls, put, rm, status } from './commands/files.js';
 import { lock } from './commands/lock.js';
+import { leave, members, removeMember } from './commands/members.js';
 import { start, type StartFlags } from './commands/start.js';
 import { fail } from './output.js';
 
@@ -60,11 +61,36 @@ program
   .option('--admission-config <file.json>', 'admission settings as JSON, e.g. other CPU band tables')
   .option('--cluster-secret <lsec1-...>', 'the secret every node of the cluster shares (env LARDER_CLUSTER_SECRET)')
   .option('--cluster-secret-file <path>', 'a file holding the cluster secret')
-  .action((flags: StartFlags) => start(flags));
+  .option('--join <list>', 'host:port,... of running members to join (env LARDER_JOIN)')
+  .option('--peers <list>', 'the same as --join: static peers for networks without multicast')
+  .option('--expect <n>', 'nodes a new cluster formed by mDNS discovery waits for (env LARDER_EXPECT; default 1)')
+  .option('--discovery <mdns|off>', 'find the cluster on the LAN over mDNS (default mdns)')
+  .option('--mdns-interface <ip>', 'the interface address to use for mDNS (default: all)')
+  .option('--max-voters <n>', 'voters at most; further members are replicas (default 5)')
+  .option('--voter-grace-ms <ms>', 'a voter silent this long gives its seat to a replica (default 30000)')
+  .option('--rebuild-from-peers', "move this node's damaged data aside and re-join with the cluster's copy")
+  .action((flags: StartFlags & { peers?: string; rebuildFromPeers?: boolean | string }) =>
+    start({ ...flags, join: [flags.join, flags.peers].filter(Boolean).join(',') || undefined, rebuildFromPeers: flags.rebuildFromPeers ? 'true' : undefined }),
+  );
 program
   .command('cluster')
   .description('show every node: role, term, commit and applied index, leader')
   .action(run((c, eps) => cluster(c, eps)));
+program
+  .command('members')
+  .description("every member's membership (voter or learner) and replication progress")
+  .action(run((c) => members(c)));
+program
+  .command('remove')
+  .argument('<id>')
+  .addOption(new Option('--token <token>', 'the host token').env('LARDER_HOST_TOKEN'))
+  .description('remove a member (e.g. a dead one) from the cluster (needs the host token)')
+  .action(run((c, _e, id: string, opts: { token?: string }) => removeMember(c, id, opts.token)));
+program
+  .command('leave')
+  .addOption(new Option('--token <token>', 'the host token').env('LARDER_HOST_TOKEN'))
+  .description('the node at the first --nodes address leaves the cluster cleanly and stops')
+  .action(run((c, eps, opts: { token?: string }) => leave(c, eps[0]!, opts.token)));
 program
   .command('secret')
   .argument('<action>', '"new": print a fresh cluster secret, to give to every node of a new cluster')

@@ -39,3 +39,9 @@ export function fail(message: string, code = 1): void {
   process.stderr.write(`larder: ${message}\n`);
   process.exitCode = code;
 }
+
+/** The same, and exits at once: for errors after which the command cannot go on. */
+export function die(message: string, code = 1): never {
+  fail(message, code);
+  process.exit(code);
+}

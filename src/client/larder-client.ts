@@ -205,6 +205,13 @@ export class LarderClient {
     );
   }
 
+  /** Removes a member from the cluster (needs the host token); false if it was not one. */
+  removeMember(id: string, token: string): Promise<boolean> {
+    return this.withRetry('write', (stub, deadline) =>
+      unary<boolean>((cb) => stub.removeMember({ id, token }, new Metadata(), { deadline }, (e, r) => cb(e, r?.removed))),
+    );
+  }
+
   clusterInfo(endpoint?: string): Promise<ClusterInfoResponse> {
     if (endpoint) return unary<ClusterInfoResponse>((cb) => this.stub(endpoint).clusterInfo({}, new Metadata(), { deadline: Date.now() + 5000 }, cb));
     return this.withRetry('read', (stub, deadline) => unary<ClusterInfoResponse>((cb) => stub.clusterInfo({}, new Metadata(), { deadline }, cb)));

@@ -11,11 +11,15 @@ import {
   type KeepAliveLockResponse,
   type ReleaseLockRequest,
   type ReleaseLockResponse,
+  type RemoveMemberRequest,
+  type RemoveMemberResponse,
   type WatchStatusRequest,
   type WatchStatusResponse,
 } from '../shared/proto/larder/v1/store.js';
 import type { ApiContext } from './api-context.js';
 import { grpcError, notLeader, toGrpcError } from './api-errors.js';
+import { requireHostToken } from './api-files.js';
+import { MembershipError } from './membership.js';
 
 const sha256Hex = /^[0-9a-f]{64}$/;
 const statusCodes: Record<StatusView['status'], FileStatus> = {
@@ -121,4 +125,16 @@ export async function releaseLock(ctx: ApiContext, req: ReleaseLockRequest): Pro
   const r = await ctx.loop.propose(ctx.encode({ type: 'releaseLock', key: req.key, token: req.fencingToken }));
   if (!r.ok) throw grpcError(status.FAILED_PRECONDITION, r.message);
   return { released: r.command === 'releaseLock' && r.released };
+}
+
+export async function removeMember(ctx: ApiContext, req: RemoveMemberRequest): Promise<RemoveMemberResponse> {
+  requireHostToken(ctx, req.token, 'remove members');
+  if (!req.id) throw grpcError(status.INVALID_ARGUMENT, 'which member? give its node id');
+  requireLeader(ctx);
+  try {
+    return { removed: await ctx.removeMember(req.id) };
+  } catch (e) {
+    if (e instanceof MembershipError) throw grpcError(status.FAILED_PRECONDITION, e.message);
+    throw e;
+  }
 }

@@ -33,6 +33,8 @@ export interface ApiContext {
   lastContactMsAgo(id: string): number | null;
   uploadDeps(): UploadDeps;
   encode(command: Command): Uint8Array;
+  /** Removes a member (on the leader); false if it was not one. */
+  removeMember(id: string): Promise<boolean>;
   /** Resolves at the next applied change to this hash's status, or after `timeoutMs`. */
   statusChanged(hash: string, timeoutMs: number): Promise<void>;
 }

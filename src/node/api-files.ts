@@ -190,13 +190,15 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export async function remove(ctx: ApiContext, req: DeleteRequest): Promise<DeleteResponse> {
+/** Deleting files and removing members need the host token. */
+export function requireHostToken(ctx: ApiContext, token: string, what: string): void {
   if (!ctx.hostToken)
-    throw grpcError(
-      status.FAILED_PRECONDITION,
-      'this node has no host token configured (--host-token or LARDER_HOST_TOKEN), so nothing can be deleted through it',
-    );
-  if (!tokenMatches(req.token, ctx.hostToken)) throw grpcError(status.PERMISSION_DENIED, 'wrong host token');
+    throw grpcError(status.FAILED_PRECONDITION, `this node has no host token configured (--host-token or LARDER_HOST_TOKEN), so it cannot ${what}`);
+  if (!tokenMatches(token, ctx.hostToken)) throw grpcError(status.PERMISSION_DENIED, 'wrong host token');
+}
+
+export async function remove(ctx: ApiContext, req: DeleteRequest): Promise<DeleteResponse> {
+  requireHostToken(ctx, req.token, 'delete files');
   if (!sha256Hex.test(req.hash)) throw grpcError(status.INVALID_ARGUMENT, `"${req.hash}" is not a content hash (64 lowercase hex characters)`);
   if (!ctx.isLeader()) throw notLeader(ctx.leaderAddress());
   const r = await ctx.loop.propose(ctx.encode({ type: 'deleteFile', hash: req.hash }));

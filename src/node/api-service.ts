@@ -1,6 +1,6 @@
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { LarderServiceService } from '../shared/proto/larder/v1/store.js';
-import { acquireLock, clusterInfo, getStatus, keepAliveLock, releaseLock, watchStatus } from './api-cluster.js';
+import { acquireLock, clusterInfo, getStatus, keepAliveLock, releaseLock, removeMember, watchStatus } from './api-cluster.js';
 import type { ApiContext } from './api-context.js';
 import { toGrpcError } from './api-errors.js';
 import { download, list, remove, stat, upload } from './api-files.js';
@@ -36,6 +36,7 @@ export function larderService(ctx: ApiContext): { definition: typeof LarderServi
       acquireLock: unary(ctx, (req: Parameters<typeof acquireLock>[1]) => acquireLock(ctx, req)),
       keepAliveLock: unary(ctx, (req: Parameters<typeof keepAliveLock>[1]) => keepAliveLock(ctx, req)),
       releaseLock: unary(ctx, (req: Parameters<typeof releaseLock>[1]) => releaseLock(ctx, req)),
+      removeMember: unary(ctx, (req: Parameters<typeof removeMember>[1]) => removeMember(ctx, req)),
     },
   };
 }

@@ -27,6 +27,22 @@ const memberList = z
     return out;
   });
 
+/** `host:port,host:port` -> list. */
+const addressList = z.string().transform((s, ctx) => {
+  const out: string[] = [];
+  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const ok = hostPort.safeParse(item);
+    if (!ok.success) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not host:port` });
+      return z.NEVER;
+    }
+    out.push(ok.data);
+  }
+  return out;
+});
+
+const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+
 const policyNames = { memory: 'memory', priority: 'priority', 'cpu-band': 'cpuBands', deadline: 'deadline' } as const;
 export type ShedPolicyFlag = keyof typeof policyNames;
 
@@ -60,10 +76,7 @@ export const nodeConfigSchema = z
     electionTicks: z.coerce.number().int().min(3).max(100).default(10),
     cacheBytes: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
     /** Followers forward uploads to the leader (else they answer NOT_LEADER with its address). */
-    forwardUploads: z
-      .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-      .transform((v) => v === true || v === 'true' || v === '1')
-      .default(true),
+    forwardUploads: booleanFlag.default(true),
     snapshotEntries: z.coerce.number().int().min(2).default(4096),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
     /** Admission control (src/admission): concurrent upload/download tasks and queue bounds. */
@@ -76,6 +89,20 @@ export const nodeConfigSchema = z
     shedPolicies: policyList.default('memory,priority,cpu-band,deadline'),
     /** A JSON file with admission settings (src/admission/config.ts), e.g. other CPU tables. */
     admissionConfig: z.string().min(1).optional(),
+    /** Running members to ask for admission (host:port,...): a new node joins as a learner. `--peers` too. */
+    join: addressList.default(''),
+    /** How many nodes a new cluster formed by discovery starts with (the lowest id bootstraps). */
+    expect: z.coerce.number().int().min(1).max(1000).default(1),
+    /** `mdns` announces this node and finds others on the LAN; `off` uses --join / --initial-cluster only. */
+    discovery: z.enum(['mdns', 'off']).default('mdns'),
+    /** The interface address to multicast on (default: every IPv4 interface). */
+    mdnsInterface: z.string().min(1).optional(),
+    /** At most this many voters; further members stay replicas (learners) that hold every file. */
+    maxVoters: z.coerce.number().int().min(1).max(9).default(5),
+    /** A voter silent this long gives its seat to a caught-up replica. */
+    voterGraceMs: z.coerce.number().int().min(1000).default(30_000),
+    /** Start over from the cluster's copy: this node's damaged state is moved aside, and it re-joins as a learner. */
+    rebuildFromPeers: booleanFlag.default(false),
     /** The cluster secret (lsec1-...), or a file holding it; see src/node/trust.ts for the order. */
     clusterSecret: z.string().min(1).optional(),
     clusterSecretFile: z.string().min(1).optional(),
@@ -113,6 +140,13 @@ const envNames: Record<keyof NodeConfigInput, string> = {
   shedding: 'LARDER_SHEDDING',
   shedPolicies: 'LARDER_SHED_POLICIES',
   admissionConfig: 'LARDER_ADMISSION_CONFIG',
+  join: 'LARDER_JOIN',
+  expect: 'LARDER_EXPECT',
+  discovery: 'LARDER_DISCOVERY',
+  mdnsInterface: 'LARDER_MDNS_INTERFACE',
+  maxVoters: 'LARDER_MAX_VOTERS',
+  voterGraceMs: 'LARDER_VOTER_GRACE_MS',
+  rebuildFromPeers: 'LARDER_REBUILD_FROM_PEERS',
   clusterSecret: 'LARDER_CLUSTER_SECRET',
   clusterSecretFile: 'LARDER_CLUSTER_SECRET_FILE',
 };

@@ -23,18 +23,19 @@ import { larderService } from './api-service.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { NodeConfig } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { Membership } from './membership.js';
+import { membershipService } from './membership-service.js';
 import { RaftLoop } from './raft-loop.js';
+import { NodeStartError, admittedIndex, enterCluster, isFresh, markRemoved, moveDamagedStateAside, refuseIfRemoved, startDiscovery } from './startup.js';
 import { prepareTrust } from './trust.js';
+import type { MdnsDiscovery } from '../discovery/index.js';
 
 const gcEveryMs = 5 * 60_000;
+const reconcileEveryMs = 500;
+/** A removed node waits this long to see its removal committed before it stops anyway. */
+const leaveGraceMs = 10_000;
 
-export class NodeStartError extends Error {
-  readonly code = 'NODE_START';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NodeStartError';
-  }
-}
+export { NodeStartError };
 
 /**
  * One Larder node under plain Node: durable Raft storage, the replicated store, the peer
@@ -46,6 +47,10 @@ export class LarderNode {
   private readonly lastContact = new Map<NodeId, number>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
+  private leaving = false;
+  private admittedIndex = 0;
+  discovery: MdnsDiscovery | null = null;
+  membership!: Membership;
 
   private constructor(
     readonly config: NodeConfig,
@@ -68,13 +73,24 @@ export class LarderNode {
     const admissionConfig = admissionConfigOf(config);
     const addresses = new Map<NodeId, string>(Object.entries(config.initialCluster));
     addresses.set(config.nodeId, config.advertise);
+    if (config.rebuildFromPeers) await moveDamagedStateAside(config, log);
+    else await refuseIfRemoved(config);
     // A small entry cache: recent entries serve followers; chunk bytes are cached by ChunkReader.
     const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { cacheBytesMax: 16 * 1024 * 1024, logger: { warn: (m) => log.warn(m) } });
-    const trust = await prepareTrust(config, isFresh(storage), log).catch(async (e: unknown) => {
+    const fresh = isFresh(storage);
+    const trust = await prepareTrust(config, fresh, log).catch(async (e: unknown) => {
       await storage.close();
       throw e instanceof TrustError ? new NodeStartError(e.message) : e;
     });
-    await bootstrapIfNew(config, storage, log);
+    const discovery = await startDiscovery(config, log);
+    if (fresh) {
+      const deps = { log, discovery, credentials: peerChannelCredentials(trust.identity, trust.ca), stopped: () => false };
+      const admitted = await enterCluster(config, storage, deps).catch(async (e: unknown) => {
+        await Promise.all([storage.close(), discovery?.stop()]);
+        throw e;
+      });
+      for (const m of admitted?.members ?? []) if (m.id !== config.nodeId) addresses.set(m.id, m.address);
+    }
     const { hardState } = storage.initialState();
     const snapshotIndex = storage.snapshot().metadata.index;
     const { stateMachine: sm, recovery } = await openStateMachine({
@@ -85,6 +101,7 @@ export class LarderNode {
       logger: { warn: (d, m) => log.warn(d, m), info: (d, m) => log.info(d, m) },
     });
     log.info({ recovery, commit: hardState.commit, snapshotIndex }, 'state machine ready');
+    await loadAddressBook(sm, addresses, config.nodeId);
     await rematerializeChunks(storage, sm, snapshotIndex, hardState.commit, log);
     // The transport and the loop call back into the node, which exists only once they do.
     const self = {} as { node: LarderNode };
@@ -124,6 +141,7 @@ export class LarderNode {
         apply: async (index, data) => {
           const r = await sm.apply(index, data);
           if (r.ok && (r.command === 'commitFile' || r.command === 'setStatus')) self.node.events.emit(`status:${r.hash}`);
+          if (r.ok && r.command === 'setMember') self.node.onMemberRecorded(index, r.id, r.address, r.role);
           return r;
         },
         snapshot: () => sm.snapshot(),
@@ -150,8 +168,24 @@ export class LarderNode {
       peerChannelCredentials(trust.identity, trust.ca),
     );
     self.node = node;
+    node.discovery = discovery;
+    node.admittedIndex = await admittedIndex(config.dataDir);
+    node.membership = new Membership({
+      nodeId: config.nodeId,
+      clusterId: config.clusterId,
+      loop,
+      listMembers: () => sm.catalog.listMembers(),
+      addresses,
+      lastContact: (id) => node.lastContact.get(id),
+      now: () => Date.now(),
+      encode: encodeCommand,
+      log,
+      settings: { maxVoters: config.maxVoters, voterGraceMs: config.voterGraceMs, catchUpEntries: 64, liveWithinMs: config.tickMs * config.electionTicks * 2 },
+    });
     const peer = transport.service();
     server.addService(peer.definition, peer.implementation);
+    const joins = membershipService(node.membership, peerAuthorizer(trust.ca), log, () => node.leaderAddress());
+    server.addService(joins.definition, joins.implementation);
     const api = larderService(node.apiContext());
     server.addService(api.definition, api.implementation);
     await new Promise<number>((res, rej) =>
@@ -161,6 +195,7 @@ export class LarderNode {
     );
     node.timers.push(setInterval(() => loop.tick(), config.tickMs));
     node.timers.push(setInterval(() => void node.collectGarbage(), gcEveryMs));
+    node.timers.push(setInterval(() => void node.membership.reconcile(), reconcileEveryMs));
     log.info(
       { listen: config.listen, cluster: config.clusterId, members: Object.fromEntries(addresses), admission: admissionSummary(admissionConfig) },
       'node started',
@@ -173,9 +208,40 @@ export class LarderNode {
     this.loop.step(m);
   }
 
+  /**
+   * The address book changed: dial the member there from now on. A node marked removed leaves,
+   * unless the mark predates its admission (a rebuilt node replaying its old removal).
+   */
+  private onMemberRecorded(index: number, id: NodeId, address: string, role: string): void {
+    if (id !== this.config.nodeId) this.addresses.set(id, address);
+    else if (role === 'removed' && index > this.admittedIndex) void this.leave();
+  }
+
+  /** This node was removed from the cluster: it says so on disk (a restart refuses), then stops. */
+  private async leave(): Promise<void> {
+    if (this.leaving) return;
+    this.leaving = true;
+    await markRemoved(this.config.dataDir, this.loop.status().lead ?? 'unknown');
+    this.log.warn('this node is being removed from the cluster; it stops once the removal is committed');
+    const giveUpAt = Date.now() + leaveGraceMs;
+    while (!this.stopped && Date.now() < giveUpAt) {
+      const cs = this.loop.status().confState;
+      if (!cs.voters.includes(this.config.nodeId) && !cs.learners.includes(this.config.nodeId)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    this.log.warn('left the cluster; this node stops now');
+    await this.stop();
+    this.events.emit('left');
+  }
+
+  onLeft(listener: () => void): void {
+    this.events.on('left', listener);
+  }
+
   /** Installs a leader's snapshot, then fetches the chunks it references that this node lacks. */
   private async restoreSnapshot(snap: Snapshot): Promise<void> {
     const { missingChunks } = await this.sm.restore(snap.data);
+    await loadAddressBook(this.sm, this.addresses, this.config.nodeId);
     this.log.info({ index: snap.metadata.index, missingChunks: missingChunks.length }, 'installed snapshot; fetching only the chunks this node lacks');
     void this.fetchMissing(missingChunks);
   }
@@ -249,6 +315,7 @@ export class LarderNode {
         chunksInFlightMax: 8,
       }),
       encode: encodeCommand,
+      removeMember: (id) => this.membership.remove(id),
       statusChanged: (hash, timeoutMs) =>
         new Promise<void>((resolve) => {
           const done = (): void => {
@@ -277,10 +344,18 @@ export class LarderNode {
     this.stopped = true;
     this.events.emit('stopping');
     this.admission.sampler.stop();
+    await this.discovery?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.loop.stop();
-    await new Promise<void>((res) => this.server.tryShutdown(() => res()));
+    // Peers keep their streams to us open: give calls in progress a moment, then cut the rest.
+    await new Promise<void>((res) => {
+      const force = setTimeout(() => this.server.forceShutdown(), 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        res();
+      });
+    });
     this.transport.close();
     await this.loop.idle().catch(() => {});
     await this.storage.close();
@@ -294,19 +369,9 @@ function admissionSummary(c: AdmissionConfig): Record<string, unknown> {
   return { workers: c.workers, uploadQueue: c.uploadQueue, downloadQueue: c.downloadQueue, policies };
 }
 
-function isFresh(storage: DurableStorage): boolean {
-  return storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0 && storage.initialState().hardState.term === 0;
-}
-
-async function bootstrapIfNew(config: NodeConfig, storage: DurableStorage, log: Logger): Promise<void> {
-  if (!isFresh(storage)) return;
-  const voters = Object.keys(config.initialCluster);
-  if (voters.length === 0) voters.push(config.nodeId);
-  if (!voters.includes(config.nodeId)) {
-    throw new NodeStartError(`node "${config.nodeId}" is not in --initial-cluster (${voters.join(', ')}); list every initial member there, this one included`);
-  }
-  await storage.bootstrap({ voters: voters.sort(), learners: [] });
-  log.info({ voters }, 'bootstrapped a new cluster');
+/** The replicated address book wins over --initial-cluster: members may have moved since. */
+async function loadAddressBook(sm: StateMachine, addresses: Map<NodeId, string>, self: NodeId): Promise<void> {
+  for (const m of await sm.catalog.listMembers()) if (m.id !== self) addresses.set(m.id, m.address);
 }
 
 /** Committed entries after `after`, for replay into the state machine (empty data for non-commands). */

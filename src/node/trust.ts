@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { deriveClusterCa, generateSecret, loadOrCreateIdentity, parseSecret, TrustError, type ClusterCa, type NodeIdentity } from '../trust/index.js';
 import type { NodeConfig } from './config.js';
 import type { Logger } from './log.js';
+import { foundsClusterAlone } from './startup.js';
 
 export interface NodeTrust {
   readonly ca: ClusterCa;
@@ -32,12 +33,14 @@ async function secretFor(config: NodeConfig, fresh: boolean, stored: string | nu
     return { text, generated: false };
   }
   if (stored !== null) return { text: stored, generated: false };
+  if (fresh && foundsClusterAlone(config)) return { text: generateSecret(), generated: true };
   const members = Object.keys(config.initialCluster).length;
-  if (fresh && members <= 1) return { text: generateSecret(), generated: true };
   throw new TrustError(
-    members > 1
-      ? `a new cluster of ${members} members needs one shared secret: make one with \`larder secret new\` and pass it to every member with --cluster-secret (or LARDER_CLUSTER_SECRET)`
-      : `this node has data but no cluster secret: pass the cluster's secret with --cluster-secret (or LARDER_CLUSTER_SECRET)`,
+    !fresh
+      ? `this node has data but no cluster secret: pass the cluster's secret with --cluster-secret (or LARDER_CLUSTER_SECRET)`
+      : members > 1
+        ? `a new cluster of ${members} members needs one shared secret: make one with \`larder secret new\` and pass it to every member with --cluster-secret (or LARDER_CLUSTER_SECRET)`
+        : `joining a cluster needs its secret: pass it with --cluster-secret (or LARDER_CLUSTER_SECRET); a new cluster's first node prints it`,
   );
 }
 

@@ -110,6 +110,19 @@ export class DurableStorage implements Storage {
     });
   }
 
+  /**
+   * A node rebuilt from its peers starts empty but for the term it was re-admitted in and a vote
+   * for the leader that admitted it: its lost incarnation may have voted in any term up to that
+   * one, and must not be able to vote twice.
+   */
+  seedHardState(term: number, vote: string): Promise<void> {
+    return this.order.exclusive(async () => {
+      invariant(this.lastIndex() === 0 && this.latestSnapshot.metadata.index === 0, 'seedHardState needs an empty storage');
+      invariant(term >= 1, `a rebuilt node starts at a real term, not ${term}`);
+      await this.log.append({ leading: [], entries: [], hardState: { term, vote, commit: 0 }, sync: true });
+    });
+  }
+
   /** Records a snapshot of application state as of `index` (applied, hence durable here). */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
     return this.order.exclusive(async () => {

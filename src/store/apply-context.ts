@@ -1,7 +1,7 @@
 /** What every command's apply sees, and the typed results it returns. */
 import type { Catalog } from './catalog.js';
 import type { ChunkStore } from './chunk-store.js';
-import type { CommandType, FileStatus, SettableStatus } from './command-schemas.js';
+import type { CommandType, FileStatus, MemberRole, SettableStatus } from './command-schemas.js';
 
 export interface ApplyContext {
   /** The entry's Raft index: also the fencing token of a lock it grants. */
@@ -38,7 +38,7 @@ export type Accepted =
   | { readonly ok: true; readonly command: 'commitFile'; readonly hash: string; readonly status: Extract<FileStatus, 'done' | 'duplicate'> }
   | { readonly ok: true; readonly command: 'setStatus'; readonly hash: string; readonly status: SettableStatus; readonly recorded: boolean }
   | { readonly ok: true; readonly command: 'deleteFile'; readonly hash: string; readonly deleted: boolean; readonly unreferencedChunks: readonly string[] }
-  | { readonly ok: true; readonly command: 'setMember'; readonly id: string }
+  | { readonly ok: true; readonly command: 'setMember'; readonly id: string; readonly address: string; readonly role: MemberRole }
   | { readonly ok: true; readonly command: 'removeMember'; readonly id: string; readonly removed: boolean };
 
 /**

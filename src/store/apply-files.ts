@@ -71,7 +71,7 @@ export async function applyDeleteFile(ctx: ApplyContext, cmd: DeleteFile): Promi
 
 export async function applySetMember(ctx: ApplyContext, cmd: SetMember): Promise<ApplyResult> {
   await ctx.catalog.put({ _id: memberId(cmd.id), kind: 'member', id: cmd.id, address: cmd.address, role: cmd.role });
-  return { ok: true, command: 'setMember', id: cmd.id };
+  return { ok: true, command: 'setMember', id: cmd.id, address: cmd.address, role: cmd.role };
 }
 
 export async function applyRemoveMember(ctx: ApplyContext, cmd: RemoveMember): Promise<ApplyResult> {

@@ -40,7 +40,7 @@ export const manifestSchema = z
 export const fileStatusSchema = z.enum(['queued', 'processing', 'done', 'duplicate', 'error']);
 /** done and duplicate are outcomes of commitFile only: a status never claims a file that is not stored. */
 export const settableStatusSchema = z.enum(['queued', 'processing', 'error']);
-export const memberRoleSchema = z.enum(['voter', 'learner']);
+export const memberRoleSchema = z.enum(['voter', 'learner', 'removed']);
 
 const lockKey = shortText(512);
 

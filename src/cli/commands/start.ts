@@ -18,6 +18,7 @@ export async function start(flags: StartFlags): Promise<void> {
     throw e;
   }
   const node = await LarderNode.start(config);
+  node.onLeft(() => process.exit(0));
   node.onFatal(() => {
     process.exitCode = 1;
   });

@@ -15,6 +15,8 @@ export interface TestNode {
   readonly dataDir: string;
   proc: ChildProcess | null;
   readonly log: string[];
+  /** Listed in --initial-cluster (founding member); otherwise it joins with --join. */
+  readonly initial: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -39,6 +41,11 @@ function withTestShedding(flags: string[]): string[] {
   return process.env['VITEST'] && !chosen ? ['--shed-policies', 'memory,deadline', ...flags] : flags;
 }
 
+/** Test clusters find each other by --initial-cluster / --join unless a test turns mDNS on. */
+function withoutDiscovery(flags: string[]): string[] {
+  return flags.includes('--discovery') ? flags : ['--discovery', 'off', ...flags];
+}
+
 /** Real `larder start` processes on 127.0.0.1, each with its own port and data dir. */
 export class TestCluster {
   readonly nodes: TestNode[] = [];
@@ -55,17 +62,32 @@ export class TestCluster {
 
   /** `launcher` prefixes each node's command line, e.g. ['taskset', '-c', '0'] to pin nodes to a core. */
   static async start(size: number, opts: { extraFlags?: string[]; launcher?: string[] } = {}): Promise<TestCluster> {
-    const c = new TestCluster('test-host-token', withTestShedding(opts.extraFlags ?? []), opts.launcher ?? []);
-    for (let i = 1; i <= size; i++) {
-      const port = await freePort();
-      c.nodes.push({ id: `n${i}`, address: `127.0.0.1:${port}`, dataDir: join(c.root, `n${i}`), proc: null, log: [] });
-    }
+    const c = new TestCluster('test-host-token', withoutDiscovery(withTestShedding(opts.extraFlags ?? [])), opts.launcher ?? []);
+    for (let i = 1; i <= size; i++) await c.define(`n${i}`, true);
     for (const n of c.nodes) c.launch(n);
     return c;
   }
 
+  /** A node of this cluster (not started): a founding member, or one that joins later. */
+  async define(id: string, initial: boolean): Promise<TestNode> {
+    const port = await freePort();
+    const n: TestNode = { id, address: `127.0.0.1:${port}`, dataDir: join(this.root, id), proc: null, log: [], initial };
+    this.nodes.push(n);
+    return n;
+  }
+
+  /** Starts a new node that joins the running cluster (as a learner, promoted when caught up). */
+  async join(id: string, more: string[] = []): Promise<TestNode> {
+    const n = await this.define(id, false);
+    this.launchWith(n, more);
+    return n;
+  }
+
   private initialCluster(): string {
-    return this.nodes.map((n) => `${n.id}=${n.address}`).join(',');
+    return this.nodes
+      .filter((n) => n.initial)
+      .map((n) => `${n.id}=${n.address}`)
+      .join(',');
   }
 
   launch(n: TestNode): void {
@@ -83,8 +105,7 @@ export class TestCluster {
       n.dataDir,
       '--listen',
       n.address,
-      '--initial-cluster',
-      this.initialCluster(),
+      ...(n.initial ? ['--initial-cluster', this.initialCluster()] : ['--join', this.nodes.filter((m) => m.initial).map((m) => m.address).join(',')]),
       '--host-token',
       this.token,
       '--cluster-secret',
