@@ -12,7 +12,7 @@ export interface FormationPlan {
   /** --join / --peers: with these a node only ever joins (it cannot know their ids to elect a founder). */
   readonly staticPeers: readonly string[];
   readonly discovery: MdnsDiscovery | null;
-  readonly join: Pick<JoinPlan, 'credentials' | 'log' | 'attemptTimeoutMs'> & { readonly request: JoinRequest };
+  readonly join: Pick<JoinPlan, 'credentials' | 'probeCredentials' | 'log' | 'attemptTimeoutMs'> & { readonly request: JoinRequest };
   readonly log: Logger;
   readonly stopped: () => boolean;
   /** False for a rebuilt node: it must re-join its cluster, never found another. */
@@ -42,7 +42,13 @@ export async function formCluster(plan: FormationPlan): Promise<FormationOutcome
     const { accepted, anyMemberAnswered } = await askAll(plan);
     if (accepted) return { kind: 'joined', response: accepted };
     if (plan.mayBootstrap && plan.staticPeers.length === 0 && !anyMemberAnswered) {
-      const decision = chooseBootstrap({ expectedSize: plan.expect, self: plan.self, seen: plan.discovery?.entries() ?? [], now: now(), maxAgeMs: sightingMaxAgeMs });
+      const decision = chooseBootstrap({
+        expectedSize: plan.expect,
+        self: plan.self,
+        seen: plan.discovery?.entries() ?? [],
+        now: now(),
+        maxAgeMs: sightingMaxAgeMs,
+      });
       bootstrapRounds = decision.action === 'bootstrap' ? bootstrapRounds + 1 : 0;
       if (bootstrapRounds >= roundsBeforeBootstrap) return { kind: 'bootstrap' };
       if (decision.action === 'wait' && now() - lastWaitLog > 10_000) {

@@ -9,7 +9,10 @@ export interface JoinPlan {
   /** Where a cluster may be (host:port); asked again every round, as discovery learns more. */
   readonly candidates: () => readonly string[];
   readonly request: JoinRequest;
+  /** Verified mutual TLS (peerChannelCredentials): only a node of our cluster passes. */
   readonly credentials: ChannelCredentials;
+  /** Our certificate, the server's unchecked (peerProbeCredentials): see askToJoin. */
+  readonly probeCredentials: ChannelCredentials;
   readonly log: Logger;
   readonly stopped: () => boolean;
   readonly random?: () => number;
@@ -49,16 +52,39 @@ export async function joinCluster(plan: JoinPlan): Promise<JoinResponse> {
 
 /** `later`: a member answered but could not admit us now; `down`: nothing answered there. */
 export type JoinAnswer =
-  | { kind: 'accepted'; response: JoinResponse }
-  | { kind: 'redirect'; to: string }
-  | { kind: 'later'; why: string }
-  | { kind: 'down'; why: string };
+  { kind: 'accepted'; response: JoinResponse } | { kind: 'redirect'; to: string } | { kind: 'later'; why: string } | { kind: 'down'; why: string };
 
-export async function askToJoin(target: string, plan: Pick<JoinPlan, 'request' | 'credentials' | 'log' | 'attemptTimeoutMs'>): Promise<JoinAnswer> {
-  const client = new MembershipServiceClient(target, plan.credentials, nodeChannelOptions);
+/**
+ * One Join call. It goes out without checking the server's certificate, so that a node of another
+ * cluster (or one with another secret) sees our call and refuses and logs it. An acceptance is
+ * then confirmed over verified mutual TLS (a plain re-join, which a member answers without
+ * changing anything): an answer from a node that cannot prove it holds the secret is ignored.
+ */
+export async function askToJoin(
+  target: string,
+  plan: Pick<JoinPlan, 'request' | 'credentials' | 'probeCredentials' | 'log' | 'attemptTimeoutMs'>,
+): Promise<JoinAnswer> {
+  const first = await callJoin(target, plan.probeCredentials, plan.request, plan);
+  if (first.kind !== 'accepted') return first;
+  const confirm = await callJoin(target, plan.credentials, { ...plan.request, rebuild: false }, plan);
+  if (confirm.kind === 'accepted') return first;
+  plan.log.warn(
+    { target, why: confirm.kind === 'redirect' ? 'redirected' : confirm.why },
+    `${target} admitted this node but could not prove it holds the cluster secret; ignored`,
+  );
+  return { kind: 'later', why: 'unconfirmed admission' };
+}
+
+async function callJoin(
+  target: string,
+  credentials: ChannelCredentials,
+  request: JoinRequest,
+  plan: Pick<JoinPlan, 'log' | 'attemptTimeoutMs'>,
+): Promise<JoinAnswer> {
+  const client = new MembershipServiceClient(target, credentials, nodeChannelOptions);
   try {
     const response = await new Promise<JoinResponse>((resolve, reject) =>
-      client.join(plan.request, new Metadata(), { deadline: Date.now() + (plan.attemptTimeoutMs ?? 10_000) }, (e: ServiceError | null, r?: JoinResponse) =>
+      client.join(request, new Metadata(), { deadline: Date.now() + (plan.attemptTimeoutMs ?? 10_000) }, (e: ServiceError | null, r?: JoinResponse) =>
         e ? reject(e) : resolve(r!),
       ),
     );

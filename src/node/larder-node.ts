@@ -15,7 +15,7 @@ import {
   type StateMachine,
 } from '../store/index.js';
 import { PeerTransport } from '../transport/peer-transport.js';
-import { TrustError, nodeServerCredentials, peerAuthorizer, peerChannelCredentials } from '../trust/index.js';
+import { TrustError, nodeServerCredentials, peerAuthorizer, peerChannelCredentials, peerProbeCredentials } from '../trust/index.js';
 import type { AdmissionConfig } from '../admission/index.js';
 import { admissionConfigOf, admissionStats, startAdmission, type NodeAdmission } from './admission.js';
 import type { ApiContext } from './api-context.js';
@@ -84,7 +84,8 @@ export class LarderNode {
     });
     const discovery = await startDiscovery(config, log);
     if (fresh) {
-      const deps = { log, discovery, credentials: peerChannelCredentials(trust.identity, trust.ca), stopped: () => false };
+      const credentials = peerChannelCredentials(trust.identity, trust.ca);
+      const deps = { log, discovery, credentials, probeCredentials: peerProbeCredentials(trust.identity), stopped: () => false };
       const admitted = await enterCluster(config, storage, deps).catch(async (e: unknown) => {
         await Promise.all([storage.close(), discovery?.stop()]);
         throw e;

@@ -1,52 +1,14 @@
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterInfoResponse } from '../shared/proto/larder/v1/store.js';
-import { TestCluster, bytesOf, pieces, sleep, type TestNode } from './test/cluster-harness.js';
+import { TestCluster } from './test/cluster-harness.js';
+import { eventually, exited, leaderInfo, membershipOf, readFrom, upload } from './test/membership-helpers.js';
 
 // Joining, leaving and removing members with real `larder start` processes on 127.0.0.1 (issue 6).
 
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 let cluster: TestCluster | null = null;
 afterEach(async () => {
   await cluster?.stop();
   cluster = null;
 });
-
-async function upload(c: TestCluster, seed: number, endpoints = c.endpoints()): Promise<string> {
-  const data = bytesOf(300 * 1024 + seed, seed);
-  const res = await c.client(endpoints).upload({ name: `f${seed}.bin`, mime: 'application/octet-stream', size: data.length, open: () => pieces(data) });
-  return res.hash;
-}
-
-async function readFrom(c: TestCluster, n: TestNode, hash: string): Promise<string> {
-  const parts: Buffer[] = [];
-  await c.client([n.address]).download({ hash }, (d) => void parts.push(Buffer.from(d)));
-  return sha(Buffer.concat(parts));
-}
-
-/** Polls `probe` until it returns a value (not null) or the time is up. */
-async function eventually<T>(what: string, probe: () => Promise<T | null>, c: TestCluster, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v !== null) return v;
-    await sleep(100);
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms\n${c.tail(25)}`);
-}
-
-function membershipOf(info: ClusterInfoResponse | null, id: string): string | null {
-  return info?.peers.find((p) => p.id === id)?.membership ?? null;
-}
-
-async function leaderInfo(c: TestCluster): Promise<ClusterInfoResponse> {
-  return (await c.info(await c.waitForLeader()))!;
-}
-
-function exited(n: TestNode): Promise<number | null> {
-  const p = n.proc!;
-  return new Promise((res) => (p.exitCode !== null ? res(p.exitCode) : p.once('exit', (code) => res(code))));
-}
 
 describe('joining a running cluster', () => {
   it('a 4th node joins as a learner, catches up, is promoted, and serves files uploaded before and after', async () => {
@@ -65,7 +27,12 @@ describe('joining a running cluster', () => {
       expect(await readFrom(cluster, n, after)).toBe(after);
     }
     const info = await leaderInfo(cluster);
-    expect(info.peers.filter((p) => p.membership === 'voter').map((p) => p.id).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    expect(
+      info.peers
+        .filter((p) => p.membership === 'voter')
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(['n1', 'n2', 'n3', 'n4']);
   });
 
   it('a node restarted with its data dir rejoins as itself, with every file', async () => {
@@ -94,12 +61,20 @@ describe('leaving and removing', () => {
     expect(await gone).toBe(0);
     leader.proc = null;
     const c = cluster;
-    const info = await eventually('a new leader without the old one', async () => {
-      const i = await c.info(await c.waitForLeader());
-      return i && !i.peers.some((p) => p.id === leader.id) ? i : null;
-    }, c);
+    const info = await eventually(
+      'a new leader without the old one',
+      async () => {
+        const i = await c.info(await c.waitForLeader());
+        return i && !i.peers.some((p) => p.id === leader.id) ? i : null;
+      },
+      c,
+    );
     expect(info.peers).toHaveLength(3);
-    await upload(cluster, 5, cluster.nodes.filter((n) => n !== leader).map((n) => n.address));
+    await upload(
+      cluster,
+      5,
+      cluster.nodes.filter((n) => n !== leader).map((n) => n.address),
+    );
     cluster.launchWith(leader, []);
     expect(await exited(leader)).not.toBe(0);
     expect(leader.log.join('\n')).toMatch(/--rebuild-from-peers/);
@@ -116,10 +91,14 @@ describe('leaving and removing', () => {
     await expect(cluster.client(cluster.endpoints().slice(0, 2)).removeMember('n3', 'not-the-token')).rejects.toThrow(/wrong host token/);
     expect(await cluster.client(cluster.endpoints().slice(0, 2)).removeMember('n3', cluster.token)).toBe(true);
     const c = cluster;
-    const info = await eventually('n3 gone from the membership', async () => {
-      const i = await leaderInfo(c);
-      return i.peers.some((p) => p.id === 'n3') ? null : i;
-    }, c);
+    const info = await eventually(
+      'n3 gone from the membership',
+      async () => {
+        const i = await leaderInfo(c);
+        return i.peers.some((p) => p.id === 'n3') ? null : i;
+      },
+      c,
+    );
     expect(info.peers.map((p) => p.id).sort()).toEqual(['n1', 'n2']);
     // Two voters left, both needed: commits still go through.
     await upload(cluster, 6, cluster.endpoints().slice(0, 2));

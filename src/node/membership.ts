@@ -108,7 +108,10 @@ export class Membership {
       knownAddress: (id) => this.deps.addresses.get(id) ?? null,
       ...this.deps.settings,
     });
-    if (step) await this.exclusive(() => this.take(step)).catch((e: unknown) => this.deps.log.warn({ step, err: (e as Error).message }, 'membership step failed; will retry'));
+    if (step)
+      await this.exclusive(() => this.take(step)).catch((e: unknown) =>
+        this.deps.log.warn({ step, err: (e as Error).message }, 'membership step failed; will retry'),
+      );
   }
 
   private async admit(req: JoinRequest): Promise<void> {

@@ -42,7 +42,7 @@ export async function moveDamagedStateAside(config: NodeConfig, log: Logger): Pr
     const from = join(config.dataDir, name);
     if (await exists(from)) await rename(from, join(aside, name));
   }
-  log.warn({ movedTo: aside }, 'rebuilding from peers: moved this node\'s old state aside; delete it once the node has caught up');
+  log.warn({ movedTo: aside }, "rebuilding from peers: moved this node's old state aside; delete it once the node has caught up");
 }
 
 export async function refuseIfRemoved(config: NodeConfig): Promise<void> {
@@ -107,7 +107,7 @@ export async function startDiscovery(config: NodeConfig, log: Logger): Promise<M
 export async function enterCluster(
   config: NodeConfig,
   storage: DurableStorage,
-  deps: { log: Logger; discovery: MdnsDiscovery | null; credentials: ChannelCredentials; stopped: () => boolean },
+  deps: { log: Logger; discovery: MdnsDiscovery | null; credentials: ChannelCredentials; probeCredentials: ChannelCredentials; stopped: () => boolean },
 ): Promise<JoinResponse | null> {
   const initial = config.rebuildFromPeers ? null : initialMembership(config);
   if (initial) {
@@ -115,7 +115,14 @@ export async function enterCluster(
     deps.log.info(initial, 'bootstrapped a new cluster');
     return null;
   }
-  const staticPeers = [...config.join, ...(config.rebuildFromPeers ? Object.entries(config.initialCluster).filter(([id]) => id !== config.nodeId).map(([, a]) => a) : [])];
+  const staticPeers = [
+    ...config.join,
+    ...(config.rebuildFromPeers
+      ? Object.entries(config.initialCluster)
+          .filter(([id]) => id !== config.nodeId)
+          .map(([, a]) => a)
+      : []),
+  ];
   if (foundsClusterAlone(config) && deps.discovery === null) {
     await storage.bootstrap({ voters: [config.nodeId], learners: [] });
     deps.log.info({ voters: [config.nodeId] }, 'bootstrapped a new single-node cluster');
@@ -130,7 +137,7 @@ export async function enterCluster(
     expect: config.expect,
     staticPeers,
     discovery: deps.discovery,
-    join: { request, credentials: deps.credentials, log: deps.log },
+    join: { request, credentials: deps.credentials, probeCredentials: deps.probeCredentials, log: deps.log },
     log: deps.log,
     stopped: deps.stopped,
     mayBootstrap: !config.rebuildFromPeers,

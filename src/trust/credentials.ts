@@ -20,3 +20,13 @@ export function peerChannelCredentials(id: NodeIdentity, ca: ClusterCa): Channel
     checkServerIdentity: (_host, cert) => (cert.subject?.CN ? undefined : new Error('the peer certificate names no node')),
   });
 }
+
+/**
+ * For the first call to a node found on the LAN (Join): presents our certificate but does not
+ * check the server's, so a node with another secret receives the call, refuses it and logs it,
+ * rather than the refusal happening silently in our TLS stack. Nothing it answers is trusted
+ * until a call over peerChannelCredentials confirms it (src/node/join.ts).
+ */
+export function peerProbeCredentials(id: NodeIdentity): ChannelCredentials {
+  return credentials.createSsl(null, Buffer.from(id.keyPem), Buffer.from(id.certPem), { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+}

@@ -1,5 +1,5 @@
 export { deriveClusterCa, type ClusterCa } from './ca.js';
-export { peerChannelCredentials, peerServerCredentials } from './credentials.js';
+export { peerChannelCredentials, peerProbeCredentials, peerServerCredentials } from './credentials.js';
 export { TrustError } from './errors.js';
 export { issueIdentity, loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 export { generateSecret, parseSecret } from './secret.js';

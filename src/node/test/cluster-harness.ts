@@ -15,8 +15,8 @@ export interface TestNode {
   readonly dataDir: string;
   proc: ChildProcess | null;
   readonly log: string[];
-  /** Listed in --initial-cluster (founding member); otherwise it joins with --join. */
-  readonly initial: boolean;
+  /** How it enters the cluster when new: listed in --initial-cluster, --join the founders, or mDNS discovery alone. */
+  readonly entry: 'initial' | 'join' | 'discover';
 }
 
 async function freePort(): Promise<number> {
@@ -63,29 +63,35 @@ export class TestCluster {
   /** `launcher` prefixes each node's command line, e.g. ['taskset', '-c', '0'] to pin nodes to a core. */
   static async start(size: number, opts: { extraFlags?: string[]; launcher?: string[] } = {}): Promise<TestCluster> {
     const c = new TestCluster('test-host-token', withoutDiscovery(withTestShedding(opts.extraFlags ?? [])), opts.launcher ?? []);
-    for (let i = 1; i <= size; i++) await c.define(`n${i}`, true);
+    for (let i = 1; i <= size; i++) await c.define(`n${i}`, 'initial');
     for (const n of c.nodes) c.launch(n);
     return c;
   }
 
   /** A node of this cluster (not started): a founding member, or one that joins later. */
-  async define(id: string, initial: boolean): Promise<TestNode> {
+  async define(id: string, entry: TestNode['entry']): Promise<TestNode> {
     const port = await freePort();
-    const n: TestNode = { id, address: `127.0.0.1:${port}`, dataDir: join(this.root, id), proc: null, log: [], initial };
+    const n: TestNode = { id, address: `127.0.0.1:${port}`, dataDir: join(this.root, id), proc: null, log: [], entry };
     this.nodes.push(n);
     return n;
   }
 
   /** Starts a new node that joins the running cluster (as a learner, promoted when caught up). */
   async join(id: string, more: string[] = []): Promise<TestNode> {
-    const n = await this.define(id, false);
+    const n = await this.define(id, 'join');
     this.launchWith(n, more);
     return n;
   }
 
+  private entryFlags(n: TestNode): string[] {
+    if (n.entry === 'initial') return ['--initial-cluster', this.initialCluster()];
+    if (n.entry === 'join') return ['--join', this.nodes.filter((m) => m.entry === 'initial').map((m) => m.address).join(',')];
+    return [];
+  }
+
   private initialCluster(): string {
     return this.nodes
-      .filter((n) => n.initial)
+      .filter((n) => n.entry === 'initial')
       .map((n) => `${n.id}=${n.address}`)
       .join(',');
   }
@@ -105,7 +111,7 @@ export class TestCluster {
       n.dataDir,
       '--listen',
       n.address,
-      ...(n.initial ? ['--initial-cluster', this.initialCluster()] : ['--join', this.nodes.filter((m) => m.initial).map((m) => m.address).join(',')]),
+      ...this.entryFlags(n),
       '--host-token',
       this.token,
       '--cluster-secret',
