@@ -46,7 +46,9 @@ describe('content addressing', () => {
     cluster = await TestCluster.start(3);
     await cluster.waitForLeader();
     const data = bytesOf(300 * 1024, 42);
-    const results = await Promise.all(cluster.nodes.map((n, i) => cluster!.client([n.address]).upload({ name: `copy-${i}.bin`, mime: 'application/octet-stream', open: () => pieces(data) })));
+    const results = await Promise.all(
+      cluster.nodes.map((n, i) => cluster!.client([n.address]).upload({ name: `copy-${i}.bin`, mime: 'application/octet-stream', open: () => pieces(data) })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([FileStatus.FILE_STATUS_DONE, FileStatus.FILE_STATUS_DUPLICATE, FileStatus.FILE_STATUS_DUPLICATE]);
     const info = await cluster.client().stat({ hash: sha(data) }, true);
     expect([...info.names].sort()).toEqual(['copy-0.bin', 'copy-1.bin', 'copy-2.bin']);
@@ -143,7 +145,13 @@ describe('failures', () => {
       for (const [hash, { data }] of acked) expect((await download(cluster, n.address, hash)).equals(data)).toBe(true);
     }
     for (const data of unacked) {
-      const present = await cluster.client().stat({ hash: sha(data) }, true).then(() => true, () => false);
+      const present = await cluster
+        .client()
+        .stat({ hash: sha(data) }, true)
+        .then(
+          () => true,
+          () => false,
+        );
       if (present) expect((await download(cluster, newLeader.address, sha(data))).equals(data)).toBe(true);
     }
   });
@@ -169,7 +177,9 @@ describe('catching up', () => {
     expect(first).toBeGreaterThan(10); // the leader compacted its log past what the lagger holds
     cluster.launch(lagger);
     await cluster.waitForApplied((await cluster.info(leader))!.commitIndex);
-    const logs = lagger.log.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; missingChunks?: number; fetched?: number; chunk?: string });
+    const logs = lagger.log
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; missingChunks?: number; fetched?: number; chunk?: string });
     const installed = logs.find((l) => l.msg?.startsWith('installed snapshot'));
     // The snapshot references before.bin's 2 chunks (held) and the chunks of the later files it
     // covers (1 each, missing); files after the snapshot arrive through the log.
@@ -183,8 +193,6 @@ describe('catching up', () => {
     for (const data of [before, ...later]) expect((await download(cluster, lagger.address, sha(data))).equals(data)).toBe(true);
   });
 });
-
-
 
 describe('large files', () => {
   it('uploads and downloads a 200 MB file with every node under 300 MB of RSS', async () => {

@@ -10,27 +10,31 @@ const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g.
 const nodeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." and "-", at most 63 characters');
 
 /** `id=host:port,id=host:port` -> map. */
-const memberList = z
-  .string()
-  .transform((s, ctx) => {
-    const out: Record<string, string> = {};
-    for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
-      const [id, addr, extra] = item.split('=');
-      const idOk = nodeId.safeParse(id);
-      const addrOk = hostPort.safeParse(addr);
-      if (extra !== undefined || !idOk.success || !addrOk.success) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not id=host:port` });
-        return z.NEVER;
-      }
-      out[idOk.data] = addrOk.data;
+const memberList = z.string().transform((s, ctx) => {
+  const out: Record<string, string> = {};
+  for (const item of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const [id, addr, extra] = item.split('=');
+    const idOk = nodeId.safeParse(id);
+    const addrOk = hostPort.safeParse(addr);
+    if (extra !== undefined || !idOk.success || !addrOk.success) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not id=host:port` });
+      return z.NEVER;
     }
-    return out;
-  });
+    out[idOk.data] = addrOk.data;
+  }
+  return out;
+});
 
 /** `host:port,host:port` -> list. */
 const addressList = z.string().transform((s, ctx) => {
   const out: string[] = [];
-  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const ok = hostPort.safeParse(item);
     if (!ok.success) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not host:port` });
@@ -49,7 +53,10 @@ export type ShedPolicyFlag = keyof typeof policyNames;
 /** `memory,priority,cpu-band,deadline` -> the admission config's policy names. */
 const policyList = z.string().transform((s, ctx) => {
   const out: (typeof policyNames)[ShedPolicyFlag][] = [];
-  for (const item of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!(item in policyNames)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not a policy; use any of ${Object.keys(policyNames).join(', ')}` });
       return z.NEVER;
@@ -74,7 +81,11 @@ export const nodeConfigSchema = z
     hostToken: z.string().min(8, 'the host token must be at least 8 characters').optional(),
     tickMs: z.coerce.number().int().min(5).max(5000).default(100),
     electionTicks: z.coerce.number().int().min(3).max(100).default(10),
-    cacheBytes: z.coerce.number().int().min(0).default(64 * 1024 * 1024),
+    cacheBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
     /** Followers forward uploads to the leader (else they answer NOT_LEADER with its address). */
     forwardUploads: booleanFlag.default(true),
     snapshotEntries: z.coerce.number().int().min(2).default(4096),

@@ -48,7 +48,10 @@ const addressOf = (i: number): string => `${lan.host(i).ip}:${port}`;
 async function voters(i: number): Promise<string[]> {
   const info = await client<ClusterInfoResponse>(i, 'info', addressOf(i)).catch(() => null);
   const leader = info?.leaderAddress ? await client<ClusterInfoResponse>(i, 'info', info.leaderAddress).catch(() => null) : null;
-  return (leader?.peers ?? []).filter((p) => p.membership === 'voter').map((p) => p.id).sort();
+  return (leader?.peers ?? [])
+    .filter((p) => p.membership === 'voter')
+    .map((p) => p.id)
+    .sort();
 }
 
 async function waitForVoters(want: string[], timeoutMs = 60_000): Promise<void> {

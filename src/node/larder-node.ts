@@ -26,7 +26,17 @@ import { createLogger, type Logger } from './log.js';
 import { Membership } from './membership.js';
 import { membershipService } from './membership-service.js';
 import { RaftLoop } from './raft-loop.js';
-import { NodeStartError, admittedIndex, enterCluster, isFresh, markRemoved, moveDamagedStateAside, refuseIfRemoved, startDiscovery } from './startup.js';
+import {
+  NodeStartError,
+  admittedIndex,
+  enterCluster,
+  explainStorageFailure,
+  isFresh,
+  markRemoved,
+  moveDamagedStateAside,
+  refuseIfRemoved,
+  startDiscovery,
+} from './startup.js';
 import { prepareTrust } from './trust.js';
 import type { MdnsDiscovery } from '../discovery/index.js';
 
@@ -76,7 +86,11 @@ export class LarderNode {
     if (config.rebuildFromPeers) await moveDamagedStateAside(config, log);
     else await refuseIfRemoved(config);
     // A small entry cache: recent entries serve followers; chunk bytes are cached by ChunkReader.
-    const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { cacheBytesMax: 16 * 1024 * 1024, logger: { warn: (m) => log.warn(m) } });
+    const storage = await DurableStorage.open(join(config.dataDir, 'raft'), { cacheBytesMax: 16 * 1024 * 1024, logger: { warn: (m) => log.warn(m) } }).catch(
+      (e: unknown) => {
+        throw explainStorageFailure(e, config);
+      },
+    );
     const fresh = isFresh(storage);
     const trust = await prepareTrust(config, fresh, log).catch(async (e: unknown) => {
       await storage.close();
@@ -330,8 +344,10 @@ export class LarderNode {
     };
   }
 
-  private fail(e: Error): void {
-    this.log.fatal({ err: e.message, stack: e.stack }, 'the node hit an unrecoverable error and stops; restart it (its durable state is intact)');
+  private fail(cause: Error): void {
+    const e = explainStorageFailure(cause, this.config) as Error;
+    const advice = e === cause ? 'restart it (its durable state is intact)' : 'see the error for the way out';
+    this.log.fatal({ err: e.message, stack: e.stack }, `the node hit an unrecoverable error and stops; ${advice}`);
     void this.stop();
     this.events.emit('fatal', e);
   }

@@ -1,4 +1,16 @@
-import { ProposalDroppedError, RaftNode, type ConfChange, type Entry, type Message, type NodeId, type RaftConfig, type Ready, type Snapshot, type Status, type Storage } from '../raft/index.js';
+import {
+  ProposalDroppedError,
+  RaftNode,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+  type Snapshot,
+  type Status,
+  type Storage,
+} from '../raft/index.js';
 
 /** What the loop needs of durable storage: the core's read side plus the writes a Ready asks for. */
 export interface LoopStorage extends Storage {

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { MdnsDiscovery, PROTOCOL_VERSION, type Announcement } from '../discovery/index.js';
-import type { DurableStorage } from '../storage/index.js';
+import { StorageError, rebuildCommand, type DurableStorage } from '../storage/index.js';
 import type { JoinResponse } from '../shared/proto/larder/v1/membership.js';
 import type { NodeConfig } from './config.js';
 import { formCluster } from './formation.js';
@@ -159,4 +159,14 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Storage names the way out for its own directory (<data-dir>/raft); the user knows the node's
+ * data dir. Corruption that no restart can fix becomes a start error naming the right command.
+ */
+export function explainStorageFailure(e: unknown, config: NodeConfig): unknown {
+  if (!(e instanceof StorageError) || (e.code !== 'WAL_CORRUPT' && e.code !== 'SNAPSHOT_CORRUPT')) return e;
+  const message = e.message.replace(rebuildCommand(join(config.dataDir, 'raft')), rebuildCommand(config.dataDir));
+  return new NodeStartError(`${message} (with the node's other flags; it re-joins as a learner and copies the data from the cluster)`);
 }

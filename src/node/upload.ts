@@ -149,7 +149,15 @@ export class Upload {
   }
 
   private async commit(hash: string, token: number): Promise<UploadResult> {
-    const manifest: FileManifest = { hash, name: this.header.name, size: this.size, mime: this.header.mime, chunks: this.chunks, createdAtMs: this.deps.now(), viaNode: this.deps.nodeId };
+    const manifest: FileManifest = {
+      hash,
+      name: this.header.name,
+      size: this.size,
+      mime: this.header.mime,
+      chunks: this.chunks,
+      createdAtMs: this.deps.now(),
+      viaNode: this.deps.nodeId,
+    };
     const committed = await this.deps.propose({ type: 'commitFile', manifest, token, nowMs: this.deps.now() });
     if (!committed.ok) throw new UploadError('REJECTED', `the commit was refused: ${committed.message}`);
     if (committed.command !== 'commitFile') throw new Error(`commitFile answered ${committed.command}`);
@@ -158,7 +166,9 @@ export class Upload {
 
   /** Not awaited: the upload is already acknowledged or failed; a lost release ends with the lease. */
   private release(key: string, token: number): void {
-    void this.deps.propose({ type: 'releaseLock', key, token }).catch((e: Error) => this.deps.log.warn({ key, err: e.message }, 'lock release failed; its lease will expire'));
+    void this.deps
+      .propose({ type: 'releaseLock', key, token })
+      .catch((e: Error) => this.deps.log.warn({ key, err: e.message }, 'lock release failed; its lease will expire'));
   }
 
   private async proposeChunk(data: Uint8Array): Promise<void> {
@@ -212,7 +222,9 @@ class UploadSession {
   }
 
   private async begin(): Promise<void> {
-    const r = await this.deps.propose({ type: 'acquireLock', key: this.key, holder: this.deps.nodeId, ttlMs: this.deps.leaseMs, nowMs: this.deps.now() }).catch(() => null);
+    const r = await this.deps
+      .propose({ type: 'acquireLock', key: this.key, holder: this.deps.nodeId, ttlMs: this.deps.leaseMs, nowMs: this.deps.now() })
+      .catch(() => null);
     if (!r?.ok || r.command !== 'acquireLock') return;
     this.token = r.token;
     if (this.ended) return this.end();

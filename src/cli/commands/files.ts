@@ -8,9 +8,22 @@ import { bytes, fail, progressBars, table } from '../output.js';
 const sha256Hex = /^[0-9a-f]{64}$/;
 
 const mimeByExt: Record<string, string> = {
-  '.txt': 'text/plain', '.md': 'text/markdown', '.json': 'application/json', '.html': 'text/html', '.csv': 'text/csv',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.svg': 'image/svg+xml', '.webp': 'image/webp',
-  '.pdf': 'application/pdf', '.zip': 'application/zip', '.gz': 'application/gzip', '.mp4': 'video/mp4', '.mp3': 'audio/mpeg',
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.json': 'application/json',
+  '.html': 'text/html',
+  '.csv': 'text/csv',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.webp': 'image/webp',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+  '.mp4': 'video/mp4',
+  '.mp3': 'audio/mpeg',
 };
 
 export function mimeOf(path: string): string {
@@ -28,7 +41,13 @@ export async function put(client: LarderClient, files: string[]): Promise<void> 
     files.map(async (file, i) => {
       const bar = bars.create(sizes[i]!, 0, { name: basename(file) });
       try {
-        const res = await client.upload({ name: basename(file), mime: mimeOf(file), size: sizes[i]!, open: () => createReadStream(file, { highWaterMark: 255 * 1024 }), onProgress: (n) => bar.update(n) });
+        const res = await client.upload({
+          name: basename(file),
+          mime: mimeOf(file),
+          size: sizes[i]!,
+          open: () => createReadStream(file, { highWaterMark: 255 * 1024 }),
+          onProgress: (n) => bar.update(n),
+        });
         return [basename(file), bytes(Number(res.size)), statusName(res.status), res.hash];
       } catch (e) {
         process.exitCode = 1;
@@ -51,7 +70,11 @@ export async function get(client: LarderClient, ref: string, opts: { output?: st
     length = Number(m[2]) - offset + 1;
   }
   const out = opts.output ? createWriteStream(opts.output) : process.stdout;
-  const info = await client.download(target, (d) => new Promise<void>((res, rej) => (out.write(d) ? res() : out.once('drain', res), out.once('error', rej))), { offset, length, linearizable: opts.linearizable });
+  const info = await client.download(target, (d) => new Promise<void>((res, rej) => (out.write(d) ? res() : out.once('drain', res), out.once('error', rej))), {
+    offset,
+    length,
+    linearizable: opts.linearizable,
+  });
   if (opts.output) {
     await new Promise((r) => (out as ReturnType<typeof createWriteStream>).end(r));
     process.stderr.write(`${info.hash}  ${opts.output} (${bytes(Number(info.size))})\n`);
@@ -80,5 +103,6 @@ export async function status(client: LarderClient, hash: string, watch: boolean)
     console.log(`${hash} ${statusName(s.status)}${s.message ? `: ${s.message}` : ''}`);
     return;
   }
-  for await (const s of client.watchStatus(hash)) console.log(`${new Date(Number(s.updatedAtMs)).toISOString()} ${statusName(s.status)}${s.message ? `: ${s.message}` : ''}`);
+  for await (const s of client.watchStatus(hash))
+    console.log(`${new Date(Number(s.updatedAtMs)).toISOString()} ${statusName(s.status)}${s.message ? `: ${s.message}` : ''}`);
 }

@@ -11,7 +11,10 @@ export async function lock(client: LarderClient, key: string, opts: { ttl: strin
     return;
   }
   console.log(`locked ${key}: fencing token ${res.fencingToken}, lease ${ttlMs} ms (Ctrl-C releases)`);
-  const timer = setInterval(() => void client.keepAliveLock(key, Number(res.fencingToken)).catch((e: Error) => console.error(`keep-alive failed: ${e.message}`)), Math.max(100, ttlMs / 3));
+  const timer = setInterval(
+    () => void client.keepAliveLock(key, Number(res.fencingToken)).catch((e: Error) => console.error(`keep-alive failed: ${e.message}`)),
+    Math.max(100, ttlMs / 3),
+  );
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   clearInterval(timer);
   await client.releaseLock(key, Number(res.fencingToken));

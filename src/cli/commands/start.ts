@@ -1,5 +1,5 @@
 import { ConfigError, loadDotEnv, resolveConfig, type NodeConfigInput } from '../../node/config.js';
-import { LarderNode } from '../../node/larder-node.js';
+import { LarderNode, NodeStartError } from '../../node/larder-node.js';
 
 export type StartFlags = Partial<Record<keyof NodeConfigInput, string>>;
 
@@ -17,7 +17,16 @@ export async function start(flags: StartFlags): Promise<void> {
     }
     throw e;
   }
-  const node = await LarderNode.start(config);
+  let node: LarderNode;
+  try {
+    node = await LarderNode.start(config);
+  } catch (e) {
+    // Errors that say what to do are shown as such; anything else keeps its stack for a bug report.
+    if (!(e instanceof NodeStartError)) throw e;
+    process.stderr.write(`larder start: ${e.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   node.onLeft(() => process.exit(0));
   node.onFatal(() => {
     process.exitCode = 1;

@@ -85,7 +85,14 @@ export class TestCluster {
 
   private entryFlags(n: TestNode): string[] {
     if (n.entry === 'initial') return ['--initial-cluster', this.initialCluster()];
-    if (n.entry === 'join') return ['--join', this.nodes.filter((m) => m.entry === 'initial').map((m) => m.address).join(',')];
+    if (n.entry === 'join')
+      return [
+        '--join',
+        this.nodes
+          .filter((m) => m.entry === 'initial')
+          .map((m) => m.address)
+          .join(','),
+      ];
     return [];
   }
 
