@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { generateSecret } from '../trust/secret.js';
 import { LarderClient } from '../client/larder-client.js';
@@ -12,6 +14,7 @@ import { fail } from './output.js';
 const program = new Command('larder')
   .description('Larder: a Raft-replicated, content-addressed file store for a LAN')
   .addOption(new Option('-n, --nodes <list>', 'comma-separated host:port of one or more nodes').env('LARDER_NODES').default('127.0.0.1:7401'))
+  .addOption(new Option('--client-token <token>', 'for clusters that require a client token').env('LARDER_CLIENT_TOKEN'))
   .showHelpAfterError();
 
 function client(): { c: LarderClient; endpoints: string[] } {
@@ -19,7 +22,11 @@ function client(): { c: LarderClient; endpoints: string[] } {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return { c: new LarderClient({ endpoints, onShed: (ep, ms) => process.stderr.write(`(${ep} is shedding load; retrying in ${ms} ms)\n`) }), endpoints };
+  const clientToken = program.opts()['clientToken'] as string | undefined;
+  return {
+    c: new LarderClient({ endpoints, clientToken, onShed: (ep, ms) => process.stderr.write(`(${ep} is shedding load; retrying in ${ms} ms)\n`) }),
+    endpoints,
+  };
 }
 
 /** Runs a client command, turning errors into one clear line and an exit code. */
@@ -47,6 +54,7 @@ program
   .option('--cluster-id <id>', 'cluster name (env LARDER_CLUSTER_ID; default larder)')
   .option('--initial-cluster <list>', 'id=host:port,... of every member of a new cluster (env LARDER_INITIAL_CLUSTER)')
   .option('--host-token <token>', 'token that allows deleting files (env LARDER_HOST_TOKEN)')
+  .option('--client-token <token>', 'require this token on every client call, uploads and downloads too (env LARDER_CLIENT_TOKEN)')
   .option('--tick-ms <ms>', 'Raft tick (default 100)')
   .option('--election-ticks <n>', 'ticks before an election (default 10)')
   .option('--cache-bytes <n>', 'chunk cache size in bytes (default 64 MiB)')
@@ -70,7 +78,13 @@ program
   .option('--voter-grace-ms <ms>', 'a voter silent this long gives its seat to a replica (default 30000)')
   .option('--rebuild-from-peers', "move this node's damaged data aside and re-join with the cluster's copy")
   .action((flags: StartFlags & { peers?: string; rebuildFromPeers?: boolean | string }) =>
-    start({ ...flags, join: [flags.join, flags.peers].filter(Boolean).join(',') || undefined, rebuildFromPeers: flags.rebuildFromPeers ? 'true' : undefined }),
+    // --client-token is also a global option, and commander gives it to the program wherever it appears.
+    start({
+      ...flags,
+      clientToken: flags.clientToken ?? (program.opts()['clientToken'] as string | undefined),
+      join: [flags.join, flags.peers].filter(Boolean).join(',') || undefined,
+      rebuildFromPeers: flags.rebuildFromPeers ? 'true' : undefined,
+    }),
   );
 program
   .command('cluster')
@@ -93,11 +107,17 @@ program
   .action(run((c, eps, opts: { token?: string }) => leave(c, eps[0]!, opts.token)));
 program
   .command('secret')
-  .argument('<action>', '"new": print a fresh cluster secret, to give to every node of a new cluster')
+  .argument('<action>', '"new": print a fresh cluster secret; "show": print the secret a node keeps (--data-dir)')
+  .option('--data-dir <dir>', "the node's data dir, for show (env LARDER_DATA_DIR)")
   .description('cluster secrets')
-  .action((action: string) => {
-    if (action !== 'new') fail(`unknown action "${action}"; try: larder secret new`);
-    console.log(generateSecret());
+  .action(async (action: string, opts: { dataDir?: string }) => {
+    if (action === 'new') return console.log(generateSecret());
+    if (action !== 'show') return fail(`unknown action "${action}"; try: larder secret new, or larder secret show --data-dir <dir>`);
+    const dir = opts.dataDir ?? process.env['LARDER_DATA_DIR'];
+    if (!dir) return fail('which node? pass --data-dir <dir>');
+    const text = await readFile(join(dir, 'trust', 'secret'), 'utf8').catch(() => null);
+    if (text === null) return fail(`${dir} holds no cluster secret (no ${join(dir, 'trust', 'secret')}); is it a node's data dir?`);
+    console.log(text.trim());
   });
 program
   .command('put')

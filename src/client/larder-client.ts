@@ -12,13 +12,15 @@ import {
   type UploadResponse,
   type WatchStatusResponse,
 } from '../shared/proto/larder/v1/store.js';
-import { LarderClientError, backoffMs, classify, defaultRetry, type RetryPolicy } from './retry.js';
+import { LarderClientError, backoffMs, classify, clientTokenKey, defaultRetry, type RetryPolicy } from './retry.js';
 
 export interface LarderClientInit {
   /** host:port of one or more nodes; reads go round-robin, writes follow the leader. */
   readonly endpoints: readonly string[];
   readonly retry?: Partial<RetryPolicy>;
   readonly credentials?: ChannelCredentials;
+  /** Sent with every call, for clusters started with --client-token. */
+  readonly clientToken?: string;
   /** Called when a request was shed by a node's admission control (before retrying). */
   readonly onShed?: (endpoint: string, retryAfterMs: number) => void;
 }
@@ -66,6 +68,17 @@ export function lanClientCredentials(): ChannelCredentials {
   return grpcCredentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
 }
 
+/** Adds the client token to every call made over `channel` (call credentials ride on TLS). */
+export function withClientToken(channel: ChannelCredentials, token: string | undefined): ChannelCredentials {
+  if (!token) return channel;
+  const perCall = grpcCredentials.createFromMetadataGenerator((_params, done) => {
+    const md = new Metadata();
+    md.set(clientTokenKey, token);
+    done(null, md);
+  });
+  return grpcCredentials.combineChannelCredentials(channel, perCall);
+}
+
 /**
  * The client of a Larder cluster, used by the CLI, the UI's host and the tests. Retries with
  * exponential backoff and full jitter under a total deadline, follows leader hints, and resumes
@@ -97,7 +110,7 @@ export class LarderClient {
   private stub(endpoint: string): Stub {
     let s = this.stubs.get(endpoint);
     if (!s) {
-      s = new LarderServiceClient(endpoint, this.init.credentials ?? lanClientCredentials(), nodeChannelOptions);
+      s = new LarderServiceClient(endpoint, withClientToken(this.init.credentials ?? lanClientCredentials(), this.init.clientToken), nodeChannelOptions);
       this.stubs.set(endpoint, s);
     }
     return s;

@@ -2,6 +2,8 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 
 /** Metadata keys a node sets on its answers, read by the client. */
 export const leaderAddressKey = 'x-larder-leader';
+/** Metadata carrying the client token when a cluster requires one (--client-token). */
+export const clientTokenKey = 'x-larder-token';
 export const retryAfterMsKey = 'x-larder-retry-after-ms';
 export const shedReasonKey = 'x-larder-shed-reason';
 

@@ -77,6 +77,8 @@ export const nodeConfigSchema = z
     advertise: hostPort.optional(),
     /** The members a brand-new cluster starts with (all nodes pass the same list), or empty to join later. */
     initialCluster: memberList.default(''),
+    /** If set, every client API call must carry this token (uploads and downloads too). */
+    clientToken: z.string().min(8, 'the client token must be at least 8 characters').optional(),
     /** Token required to delete files; compared in constant time. */
     hostToken: z.string().min(8, 'the host token must be at least 8 characters').optional(),
     tickMs: z.coerce.number().int().min(5).max(5000).default(100),
@@ -139,6 +141,7 @@ const envNames: Record<keyof NodeConfigInput, string> = {
   advertise: 'LARDER_ADVERTISE',
   initialCluster: 'LARDER_INITIAL_CLUSTER',
   hostToken: 'LARDER_HOST_TOKEN',
+  clientToken: 'LARDER_CLIENT_TOKEN',
   tickMs: 'LARDER_TICK_MS',
   electionTicks: 'LARDER_ELECTION_TICKS',
   cacheBytes: 'LARDER_CACHE_BYTES',

@@ -20,8 +20,10 @@ import type { AdmissionConfig } from '../admission/index.js';
 import { admissionConfigOf, admissionStats, startAdmission, type NodeAdmission } from './admission.js';
 import type { ApiContext } from './api-context.js';
 import { larderService } from './api-service.js';
+import { clientTokenInterceptor } from './client-token.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { NodeConfig } from './config.js';
+import { withClientToken } from '../client/larder-client.js';
 import { createLogger, type Logger } from './log.js';
 import { Membership } from './membership.js';
 import { membershipService } from './membership-service.js';
@@ -168,7 +170,10 @@ export class LarderNode {
       keepEntries: Math.min(1024, Math.floor(config.snapshotEntries / 4)),
       onError: (e) => self.node.fail(e),
     });
-    const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    const server = new Server({
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      interceptors: config.clientToken ? [clientTokenInterceptor(config.clientToken, log)] : [],
+    });
     const node = new LarderNode(
       config,
       log,
@@ -304,7 +309,7 @@ export class LarderNode {
       forwardUploads: this.config.forwardUploads,
       leaseMs: DEFAULT_LEASE_MS,
       admission: this.admission.controller,
-      peerCredentials: this.peerCredentials,
+      peerCredentials: withClientToken(this.peerCredentials, this.config.clientToken),
       admissionStats: () => admissionStats(this.admission.controller.snapshot(), this.admission.controller.getConfig()),
       onStop: (listener) => {
         this.events.once('stopping', listener);

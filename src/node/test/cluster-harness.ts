@@ -154,7 +154,9 @@ export class TestCluster {
   }
 
   client(endpoints = this.endpoints(), deadlineMs = 30_000): LarderClient {
-    const c = new LarderClient({ endpoints, retry: { baseDelayMs: 20, maxDelayMs: 500, deadlineMs } });
+    const tokenAt = this.extraFlags.lastIndexOf('--client-token');
+    const clientToken = tokenAt >= 0 ? this.extraFlags[tokenAt + 1] : undefined;
+    const c = new LarderClient({ endpoints, clientToken, retry: { baseDelayMs: 20, maxDelayMs: 500, deadlineMs } });
     this.clients.push(c);
     return c;
   }
