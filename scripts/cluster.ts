@@ -50,6 +50,10 @@ const children: ChildProcess[] = ids.map((id, i) => {
     token,
     '--cluster-secret-file',
     secretFile,
+    // The demo cluster announces itself on loopback only: another `larder start` on this machine
+    // (same cluster id and secret) finds it; the LAN does not hear a developer's test cluster.
+    '--mdns-interface',
+    '127.0.0.1',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LARDER_LOG_PRETTY: '1' } });
   child.on('exit', (code, signal) => {
