@@ -92,7 +92,7 @@ describe('LarderClient', () => {
       stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '50', [shedReasonKey]: 'cpu-band' })),
     });
     const broken = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.NOT_FOUND, 'no such file')) });
-    const client = new LarderClient({ credentials: insecure, endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 400 } });
+    const client = new LarderClient({ credentials: insecure, endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 1500 } });
     await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ shed: true, grpcCode: status.RESOURCE_EXHAUSTED });
     const afterShed = client.stats();
     expect(afterShed.shed).toBeGreaterThanOrEqual(2);
