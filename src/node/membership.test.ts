@@ -1,8 +1,15 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from './test/cluster-harness.js';
 import { eventually, exited, leaderInfo, membershipOf, readFrom, upload } from './test/membership-helpers.js';
 
 // Joining, leaving and removing members with real `larder start` processes on 127.0.0.1 (issue 6).
+
+const bin = resolve(import.meta.dirname, '../../bin/larder.mjs');
+/** The `larder` command line, as a user runs it. */
+const larder = (args: string[]): Promise<{ stdout: string; stderr: string }> => promisify(execFile)(process.execPath, [bin, ...args]);
 
 let cluster: TestCluster | null = null;
 afterEach(async () => {
@@ -57,7 +64,8 @@ describe('leaving and removing', () => {
     const hash = await upload(cluster, 4);
     // The leader leaves: the hardest case (it must hand over leadership as it goes).
     const gone = exited(leader);
-    expect(await cluster.client([leader.address]).removeMember(leader.id, cluster.token)).toBe(true);
+    const left = await larder(['--nodes', leader.address, 'leave', '--token', cluster.token]);
+    expect(left.stdout).toContain(`${leader.id} left cluster "larder" and stopped`);
     expect(await gone).toBe(0);
     leader.proc = null;
     const c = cluster;
@@ -88,8 +96,14 @@ describe('leaving and removing', () => {
     await cluster.waitForLeader();
     const n3 = cluster.node('n3');
     cluster.kill(n3);
-    await expect(cluster.client(cluster.endpoints().slice(0, 2)).removeMember('n3', 'not-the-token')).rejects.toThrow(/wrong host token/);
-    expect(await cluster.client(cluster.endpoints().slice(0, 2)).removeMember('n3', cluster.token)).toBe(true);
+    const nodes = cluster.endpoints().slice(0, 2).join(',');
+    const refused = await larder(['--nodes', nodes, 'remove', 'n3', '--token', 'not-the-token']).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toMatch(/wrong host token/);
+    expect((await larder(['--nodes', nodes, 'remove', 'n3', '--token', cluster.token])).stdout).toContain('removed n3 from the cluster');
+    const listed = await larder(['--nodes', nodes, 'members']);
+    expect(listed.stdout).toMatch(/n1.*voter/);
+    expect(listed.stdout).not.toMatch(/n3/);
     const c = cluster;
     const info = await eventually(
       'n3 gone from the membership',
