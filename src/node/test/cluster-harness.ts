@@ -227,7 +227,8 @@ export class TestCluster {
               return res();
             }
             n.proc.once('exit', () => res());
-            n.proc.kill('SIGKILL');
+            // A profiled node must exit on its own for --cpu-prof to write its profile.
+            n.proc.kill(process.env['LARDER_TEST_NODE_ARGS']?.includes('--cpu-prof') ? 'SIGTERM' : 'SIGKILL');
             n.proc = null;
           }),
       ),
