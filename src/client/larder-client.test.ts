@@ -104,6 +104,43 @@ describe('LarderClient', () => {
     other.close();
   });
 
+  it('never cuts an upload attempt short (a retry would restart it from the first byte), and gives a big file time to travel', async () => {
+    const deadlines: number[] = [];
+    const slow = await serve({
+      upload: (c: { getDeadline(): Date | number; on(e: string, f: () => void): void; resume(): void }, cb: (e: unknown, r?: unknown) => void) => {
+        const d = c.getDeadline();
+        deadlines.push((d instanceof Date ? d.getTime() : d) - Date.now());
+        c.on('end', () => setTimeout(() => cb(null, { hash: info.hash, status: 3, message: '', size: 10, chunks: 1 }), 400));
+        c.resume();
+      },
+    });
+    const client = new LarderClient({ credentials: insecure, endpoints: [slow], retry: { baseDelayMs: 1, attemptTimeoutMs: 100, deadlineMs: 5000 } });
+    const res = await client.upload({
+      name: 'f',
+      mime: 'text/plain',
+      size: 10,
+      open: async function* () {
+        yield new Uint8Array(10);
+      },
+    });
+    expect(res.hash).toBe(info.hash);
+    expect(deadlines).toHaveLength(1);
+    expect(deadlines[0]).toBeGreaterThan(4000);
+    // 100 MiB at the 2 MiB/s floor: 50 s, more than the 5 s deadline the caller gave.
+    await client
+      .upload({
+        name: 'big',
+        mime: 'text/plain',
+        size: 100 * 1024 * 1024,
+        open: async function* () {
+          yield new Uint8Array(10);
+        },
+      })
+      .catch(() => {});
+    expect(deadlines[1]).toBeGreaterThan(45_000);
+    client.close();
+  });
+
   it('gives each attempt its own deadline, so a slow node is left for the next', async () => {
     const deadlines: number[] = [];
     const slow = await serve({

@@ -64,6 +64,9 @@ export const nodeChannelOptions = {
   'grpc.ssl_target_name_override': 'larder-node',
 };
 
+/** Uploads are given at least the time to send their bytes at this rate (a slow Wi-Fi link). */
+const uploadFloorBytesPerSec = 2 * 1024 * 1024;
+
 export function lanClientCredentials(): ChannelCredentials {
   return grpcCredentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
 }
@@ -123,13 +126,17 @@ export class LarderClient {
   }
 
   /** Runs `attempt` against nodes until it succeeds, fails for good, or the deadline passes. */
-  private async withRetry<T>(kind: 'read' | 'write', attempt: (stub: Stub, deadline: Date, endpoint: string) => Promise<T>): Promise<T> {
-    const deadlineAt = Date.now() + this.policy.deadlineMs;
+  private async withRetry<T>(
+    kind: 'read' | 'write',
+    attempt: (stub: Stub, deadline: Date, endpoint: string) => Promise<T>,
+    times: Pick<RetryPolicy, 'deadlineMs' | 'attemptTimeoutMs'> = this.policy,
+  ): Promise<T> {
+    const deadlineAt = Date.now() + times.deadlineMs;
     for (let n = 0; ; n++) {
       const endpoint = this.pick(kind);
       this.counts.attempts++;
       try {
-        return await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + this.policy.attemptTimeoutMs)), endpoint);
+        return await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + times.attemptTimeoutMs)), endpoint);
       } catch (e) {
         const err = e as ServiceError;
         if (typeof err.code !== 'number') throw this.failed(e);
@@ -155,8 +162,14 @@ export class LarderClient {
     return e;
   }
 
+  /**
+   * An upload restarts from its first byte when retried, so an attempt is never cut short by
+   * attemptTimeoutMs, and a large file gets at least the time it needs at a slow LAN's pace.
+   */
   upload(input: UploadInput): Promise<UploadResponse> {
-    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input));
+    const needMs = ((input.size ?? 0) / uploadFloorBytesPerSec) * 1000;
+    const deadlineMs = Math.max(this.policy.deadlineMs, needMs);
+    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input), { deadlineMs, attemptTimeoutMs: deadlineMs });
   }
 
   /** Streams a file's bytes into `sink`; an interrupted download resumes where it stopped. */

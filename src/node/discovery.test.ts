@@ -5,7 +5,7 @@ import { TestCluster, sleep, type TestNode } from './test/cluster-harness.js';
 import { eventually, leaderInfo, readFrom, upload, votersOf } from './test/membership-helpers.js';
 
 // Forming a cluster by mDNS alone, on the loopback interface (the netns variant runs across
-// network namespaces: src/node/discovery.netns.test.ts). Each test has its own cluster id, so
+// network namespaces: src/node/discovery-netns.exclusive.test.ts). Each test has its own cluster id, so
 // test runs side by side on one machine never see each other's clusters.
 
 let cluster: TestCluster | null = null;
