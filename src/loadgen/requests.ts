@@ -24,7 +24,7 @@ export function connect(endpoint: string): Connection {
   const session = http2.connect(`https://${endpoint}`, { rejectUnauthorized: false, settings: { initialWindowSize: 4 << 20, maxFrameSize: (1 << 24) - 1 } });
   session.on('error', () => {}); // each stream reports its own failure
   // The connection-level window: room for many downloads in flight (the handle exists once connected).
-  session.once('connect', () => session.setLocalWindowSize(64 << 20));
+  session.once('connect', () => session.destroyed || session.setLocalWindowSize(64 << 20));
   return session;
 }
 
