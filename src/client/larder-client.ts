@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Metadata, credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   LarderServiceClient,
@@ -169,7 +170,9 @@ export class LarderClient {
   upload(input: UploadInput): Promise<UploadResponse> {
     const needMs = ((input.size ?? 0) / uploadFloorBytesPerSec) * 1000;
     const deadlineMs = Math.max(this.policy.deadlineMs, needMs);
-    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input), { deadlineMs, attemptTimeoutMs: deadlineMs });
+    // One id for every attempt: a retry may take over the lock an interrupted attempt left.
+    const uploadId = randomUUID();
+    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input, uploadId), { deadlineMs, attemptTimeoutMs: deadlineMs });
   }
 
   /** Streams a file's bytes into `sink`; an interrupted download resumes where it stopped. */
@@ -283,7 +286,7 @@ function unary<T>(start: (cb: (e: ServiceError | null, r: T | undefined) => void
   return new Promise((resolve, reject) => start((e, r) => (e ? reject(e) : r === undefined ? reject(new Error('empty response')) : resolve(r))));
 }
 
-async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promise<UploadResponse> {
+async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput, uploadId: string): Promise<UploadResponse> {
   let finished = false;
   let call!: ReturnType<Stub['upload']>;
   const done = new Promise<UploadResponse>((resolve, reject) => {
@@ -297,7 +300,7 @@ async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput): Promi
   // mark the rejection handled now; it is returned (and awaited) below.
   call.on('error', () => {});
   done.catch(() => {});
-  call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false }, data: Buffer.alloc(0), complete: false });
+  call.write({ header: { name: input.name, mime: input.mime, size: input.size ?? 0, noForward: false, uploadId }, data: Buffer.alloc(0), complete: false });
   let sent = 0;
   for await (const piece of input.open()) {
     if (finished) break;

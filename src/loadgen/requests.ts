@@ -118,7 +118,7 @@ export async function uploadOnce(
   const startedAt = performance.now();
   const messages = [
     UploadRequest.encode({
-      header: { name, mime: 'application/octet-stream', size: data.length, noForward: false },
+      header: { name, mime: 'application/octet-stream', size: data.length, noForward: false, uploadId: '' },
       data: Buffer.alloc(0),
       complete: false,
     }).finish(),

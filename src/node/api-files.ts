@@ -53,7 +53,7 @@ async function receiveUpload(ctx: ApiContext, call: ServerReadableStream<UploadR
     if (!leader) throw notLeader(null);
     return forwardUpload(leader, ctx.peerCredentials, header, it);
   }
-  const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size) });
+  const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size), uploadId: header.uploadId });
   let res;
   try {
     let complete = false;

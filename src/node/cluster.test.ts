@@ -96,7 +96,11 @@ describe('damage and bad input', () => {
     const stub = new LarderServiceClient(leader.address, lanClientCredentials(), nodeChannelOptions);
     const call = stub.upload(() => {});
     call.on('error', () => {});
-    call.write({ header: { name: 'half.bin', mime: 'application/octet-stream', size: 0, noForward: false }, data: Buffer.alloc(0), complete: false });
+    call.write({
+      header: { name: 'half.bin', mime: 'application/octet-stream', size: 0, noForward: false, uploadId: '' },
+      data: Buffer.alloc(0),
+      complete: false,
+    });
     call.write({ header: undefined, data: bytesOf(600 * 1024, 9), complete: false });
     await new Promise((r) => setTimeout(r, 300));
     call.cancel();
@@ -295,7 +299,11 @@ describe('forwarding off', () => {
     const refusal = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((resolve) => {
       const call = stub.upload((e) => resolve(e ?? {}));
       call.on('error', () => {});
-      call.write({ header: { name: 'x.bin', mime: 'application/octet-stream', size: 0, noForward: false }, data: Buffer.alloc(0), complete: false });
+      call.write({
+        header: { name: 'x.bin', mime: 'application/octet-stream', size: 0, noForward: false, uploadId: '' },
+        data: Buffer.alloc(0),
+        complete: false,
+      });
     });
     stub.close();
     expect(refusal.code).toBe(9); // FAILED_PRECONDITION

@@ -22,6 +22,8 @@ export interface UploadHeader {
   readonly mime: string;
   /** Expected size, 0 if unknown. */
   readonly size: number;
+  /** The client's id for this upload, the same on every retry ('' if none): see acquire(). */
+  readonly uploadId: string;
 }
 
 export interface UploadResult {
@@ -50,6 +52,7 @@ export function validateHeader(h: UploadHeader): string | null {
   if (/[\0/\\]/.test(h.name)) return 'the file name must not contain "/", "\\" or NUL';
   if (h.mime.length === 0 || h.mime.length > 255 || !/^[\w.+-]+\/[\w.+-]+/.test(h.mime)) return `"${h.mime}" is not a MIME type (e.g. text/plain)`;
   if (!Number.isSafeInteger(h.size) || h.size < 0) return 'size must be a non-negative integer';
+  if (h.uploadId !== '' && !/^[A-Za-z0-9-]{1,64}$/.test(h.uploadId)) return 'upload_id must be 1 to 64 letters, digits or "-"';
   return null;
 }
 
@@ -189,7 +192,7 @@ export class Upload {
    * local applied state, not proposing) until it is released or its lease ends, then tries again.
    */
   private async acquire(key: string): Promise<number> {
-    const holder = `${this.deps.nodeId}:${randomUUID()}`;
+    const holder = this.header.uploadId ? `upload:${this.header.uploadId}` : `${this.deps.nodeId}:${randomUUID()}`;
     const giveUpAt = this.deps.now() + this.deps.leaseMs + lockWaitSlackMs;
     for (;;) {
       const r = await this.deps.propose({ type: 'acquireLock', key, holder, ttlMs: this.deps.leaseMs, nowMs: this.deps.now() });

@@ -12,7 +12,9 @@ export async function applyAcquireLock(ctx: ApplyContext, cmd: AcquireLock): Pro
   const held = await findLock(ctx, cmd.key);
   // Our own grant, written before a crash cut the apply short: the same grant again.
   if (held !== null && held.token === ctx.index) return granted(held);
-  if (held !== null && !isExpired(held, ctx.clockMs)) {
+  // The same holder asking again (a retried upload) takes the lock over with a new token, which
+  // fences off whatever its earlier attempt may still try.
+  if (held !== null && !isExpired(held, ctx.clockMs) && held.holder !== cmd.holder) {
     return reject('acquireLock', 'LOCK_HELD', `lock ${cmd.key} is held by ${held.holder} until ${held.leaseExpiresAtMs}`, {
       holder: held.holder,
       leaseExpiresAtMs: held.leaseExpiresAtMs,

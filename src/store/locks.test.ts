@@ -33,6 +33,16 @@ describe('locks', () => {
       expect(JSON.stringify(result)).not.toMatch(/"token"/);
     }));
 
+  it('lets the same holder take its held lock over with a new token, which fences the old one', () =>
+    withNode(async (node) => {
+      await node.run({ type: 'acquireLock', key, holder: 'upload:retry-1', ttlMs, nowMs: 1_000 });
+      const again = await node.run({ type: 'acquireLock', key, holder: 'upload:retry-1', ttlMs, nowMs: 2_000 });
+      expect(again).toMatchObject({ ok: true, token: 2, leaseExpiresAtMs: 32_000 });
+      const stale = await node.run({ type: 'keepAliveLock', key, token: 1, nowMs: 3_000 });
+      expect(stale).toMatchObject({ ok: false });
+      expect(await node.run({ type: 'acquireLock', key, holder: 'upload:other', ttlMs, nowMs: 3_000 })).toMatchObject({ ok: false, code: 'LOCK_HELD' });
+    }));
+
   it('grants an expired lock to the next comer with a larger token', () =>
     withNode(async (node) => {
       await node.run({ type: 'acquireLock', key, holder: 'alice', ttlMs, nowMs: 1_000 });

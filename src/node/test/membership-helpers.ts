@@ -9,10 +9,15 @@ export const sha = (b: Buffer): string => createHash('sha256').update(b).digest(
 /** Uploads a ~300 KiB file made from `seed`; resolves with its hash. */
 export async function upload(c: TestCluster, seed: number, endpoints = c.endpoints(), deadlineMs?: number): Promise<string> {
   const data = bytesOf(300 * 1024 + seed, seed);
-  const res = await c
-    .client(endpoints, deadlineMs)
-    .upload({ name: `f${seed}.bin`, mime: 'application/octet-stream', size: data.length, open: () => pieces(data) });
-  return res.hash;
+  try {
+    const res = await c
+      .client(endpoints, deadlineMs)
+      .upload({ name: `f${seed}.bin`, mime: 'application/octet-stream', size: data.length, open: () => pieces(data) });
+    return res.hash;
+  } catch (e) {
+    // The nodes' last words say why; the client's error alone rarely does.
+    throw new Error(`upload of f${seed}.bin failed: ${(e as Error).message}\n${c.tail(40)}`, { cause: e });
+  }
 }
 
 /** The SHA-256 of what node `n` serves for `hash`. */

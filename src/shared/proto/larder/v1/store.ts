@@ -143,6 +143,12 @@ export interface UploadHeader {
   size: number;
   /** Answer NOT_LEADER (with the leader's address in metadata) instead of forwarding. */
   noForward: boolean;
+  /**
+   * The same for every retry of one upload by a client (letters, digits and "-", at most 64): a
+   * retry may take over the file lock an interrupted attempt left behind, instead of waiting out
+   * its 30 s lease. The lock's new fencing token stops the earlier attempt from committing.
+   */
+  uploadId: string;
 }
 
 export interface UploadRequest {
@@ -652,7 +658,7 @@ export const FileInfo: MessageFns<FileInfo> = {
 };
 
 function createBaseUploadHeader(): UploadHeader {
-  return { name: "", mime: "", size: 0, noForward: false };
+  return { name: "", mime: "", size: 0, noForward: false, uploadId: "" };
 }
 
 export const UploadHeader: MessageFns<UploadHeader> = {
@@ -668,6 +674,9 @@ export const UploadHeader: MessageFns<UploadHeader> = {
     }
     if (message.noForward !== false) {
       writer.uint32(32).bool(message.noForward);
+    }
+    if (message.uploadId !== "") {
+      writer.uint32(42).string(message.uploadId);
     }
     return writer;
   },
@@ -717,6 +726,14 @@ export const UploadHeader: MessageFns<UploadHeader> = {
             message.noForward = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.uploadId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -739,6 +756,11 @@ export const UploadHeader: MessageFns<UploadHeader> = {
         : isSet(object.no_forward)
         ? globalThis.Boolean(object.no_forward)
         : false,
+      uploadId: isSet(object.uploadId)
+        ? globalThis.String(object.uploadId)
+        : isSet(object.upload_id)
+        ? globalThis.String(object.upload_id)
+        : "",
     };
   },
 
@@ -756,6 +778,9 @@ export const UploadHeader: MessageFns<UploadHeader> = {
     if (message.noForward !== false) {
       obj.noForward = message.noForward;
     }
+    if (message.uploadId !== "") {
+      obj.uploadId = message.uploadId;
+    }
     return obj;
   },
 
@@ -768,6 +793,7 @@ export const UploadHeader: MessageFns<UploadHeader> = {
     message.mime = object.mime ?? "";
     message.size = object.size ?? 0;
     message.noForward = object.noForward ?? false;
+    message.uploadId = object.uploadId ?? "";
     return message;
   },
 };
