@@ -53,9 +53,24 @@ export class AdmissionController {
 
   /** Runs the task when admitted, or throws ShedError without running it. Task failures propagate. */
   async run<T>(kind: RequestKind, deadlineAtMs: number | undefined, task: () => Promise<T>): Promise<T> {
+    const refusal = this.decide(kind, deadlineAtMs);
+    if (refusal) throw refusal;
+    return this.runAdmitted(kind, deadlineAtMs, task);
+  }
+
+  /**
+   * The admission decision alone: a ShedError (counted) or null. A server may take it as early
+   * as it likes (before a request is even decoded: a refusal must cost far less than service)
+   * and then hand the admitted request to runAdmitted.
+   */
+  decide(kind: RequestKind, deadlineAtMs: number | undefined): ShedError | null {
+    const decision = this.admit(kind, deadlineAtMs, this.deps.now());
+    return decision ? this.shed(kind, decision) : null;
+  }
+
+  /** Queues a request that decide() admitted, and runs it when a worker is free. */
+  async runAdmitted<T>(kind: RequestKind, deadlineAtMs: number | undefined, task: () => Promise<T>): Promise<T> {
     const now = this.deps.now();
-    const decision = this.admit(kind, deadlineAtMs, now);
-    if (decision) throw this.shed(kind, decision);
     this.counters[kind].accepted++;
     return new Promise<T>((resolve, reject) => {
       const start = (): void => void this.execute(kind, task).then(resolve, reject);

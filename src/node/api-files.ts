@@ -18,6 +18,7 @@ import {
 } from '../shared/proto/larder/v1/store.js';
 import { grpcError, notLeader, toGrpcError } from './api-errors.js';
 import { deadlineOf } from './admission.js';
+import { admittedEarly } from './early-admission.js';
 import type { ApiContext } from './api-context.js';
 import { forwardUpload } from './forward.js';
 import { Upload, UploadError } from './upload.js';
@@ -114,7 +115,9 @@ async function findApplied(ctx: ApiContext, hash: string, name: string): Promise
 /** Download: admitted (or shed) first, then streamed chunk by chunk. */
 export async function download(ctx: ApiContext, call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
   try {
-    await ctx.admission.run('download', deadlineOf(call), () => streamFile(ctx, call));
+    const deadline = deadlineOf(call);
+    const serve = (): Promise<void> => streamFile(ctx, call);
+    await (admittedEarly(call.metadata) ? ctx.admission.runAdmitted('download', deadline, serve) : ctx.admission.run('download', deadline, serve));
   } catch (e) {
     call.emit('error', toGrpcError(e, ctx.leaderAddress));
   }

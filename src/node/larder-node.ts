@@ -21,6 +21,7 @@ import { admissionConfigOf, admissionStats, startAdmission, type NodeAdmission }
 import type { ApiContext } from './api-context.js';
 import { larderService } from './api-service.js';
 import { clientTokenInterceptor } from './client-token.js';
+import { earlyAdmissionInterceptor } from './early-admission.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { NodeConfig } from './config.js';
 import { withClientToken } from '../client/larder-client.js';
@@ -170,9 +171,11 @@ export class LarderNode {
       keepEntries: Math.min(1024, Math.floor(config.snapshotEntries / 4)),
       onError: (e) => self.node.fail(e),
     });
+    const admission = startAdmission(admissionConfig);
     const server = new Server({
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      interceptors: config.clientToken ? [clientTokenInterceptor(config.clientToken, log)] : [],
+      // The token check comes first: a caller without it is not worth an admission decision.
+      interceptors: [...(config.clientToken ? [clientTokenInterceptor(config.clientToken, log)] : []), earlyAdmissionInterceptor(admission.controller)],
     });
     const node = new LarderNode(
       config,
@@ -184,7 +187,7 @@ export class LarderNode {
       reader,
       server,
       addresses,
-      startAdmission(admissionConfig),
+      admission,
       peerChannelCredentials(trust.identity, trust.ca),
     );
     self.node = node;
