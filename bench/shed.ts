@@ -256,7 +256,9 @@ async function main(): Promise<void> {
   // admission decides), so past the peak every refusal takes CPU from serving.
   const lightest = off.points.reduce((a, b) => (a.multiplier <= b.multiplier ? a : b));
   const serveMs = (lightest.nodeCpuMs - off.idleCpuPerSec * seconds) / Math.max(1, lightest.result.download.ok);
-  const refuseMs = await refusalCostMs(Math.min(at3.offeredPerSec, 2 * off.capacity));
+  // At least 2,000/s: a refusal costs the same whatever the file size, and at a few hundred per
+  // second the node's idle CPU, subtracted, would be most of what is measured.
+  const refuseMs = await refusalCostMs(Math.max(2000, 2 * off.capacity));
   const r = refuseMs / serveMs;
   const offeredOverPeak = at3.offeredPerSec / peak;
   console.log(
