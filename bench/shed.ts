@@ -178,9 +178,13 @@ async function sweep(mode: 'on' | 'off', capacity: number | null): Promise<{ cap
   try {
     const eps = cluster.endpoints();
     const idle = await idleCpuPerSec(cluster.nodes[0]!.proc!.pid!);
-    // Warm the node's cache and JIT, then (once) measure capacity with a closed loop.
+    // Warm the node's cache and JIT, then (once) find its capacity.
     await runClosedLoop(workload(eps, files, 1), concurrency, 2);
     const cap = capacity ?? (await findKnee(eps, files, goodput(await runClosedLoop(workload(eps, files, 2), concurrency, 3), 'download')));
+    // The same warm-up at the capacity for both modes: the knee search warmed the first node for
+    // half a minute, and a node fresh from start (JIT, heap sizes) costs more per request.
+    await runOpenLoop(workload(eps, files, 3), cap, 5);
+    await sleep(1000);
     const points: Point[] = [];
     for (const m of multipliers) {
       const rate = m * cap;
