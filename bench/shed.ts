@@ -96,7 +96,7 @@ async function findKnee(eps: string[], files: StoredFileRef[], start: number): P
     );
     if (!ok) break;
     best = Math.max(best, goodput(result, 'download'));
-    await new Promise((r) => setTimeout(r, 1000)); // let queues drain
+    await sleep(1000); // let queues drain
   }
   if (best === 0) throw new Error(`the node could not serve even ${start.toFixed(0)} downloads/s in time: is the machine busy with something else?`);
   return best;
@@ -273,10 +273,10 @@ async function main(): Promise<void> {
   console.log(
     `shedding off, ${at3.multiplier}x offered: download goodput ${goodput(offAt3.result, 'download').toFixed(0)}/s = ${((100 * goodput(offAt3.result, 'download')) / peak).toFixed(0)} % of peak, p99 ${p99(offAt3.result, 'download').toFixed(0)} ms`,
   );
-  writeOutputs(points, peak, off.capacity);
+  writeOutputs(points, peak, off.capacity, { serveMs, refuseMs, r, offeredOverPeak, ceiling: goodputCeiling(offeredOverPeak, r), measured: ratio });
 }
 
-function writeOutputs(points: Point[], peak: number, capacity: number): void {
+function writeOutputs(points: Point[], peak: number, capacity: number, costModel: Record<string, number>): void {
   mkdirSync(outDir, { recursive: true });
   const series = (mode: 'on' | 'off', f: (r: LoadResult) => number, color: string, dashed = false) => ({
     name: `shedding ${mode}`,
@@ -333,7 +333,10 @@ function writeOutputs(points: Point[], peak: number, capacity: number): void {
     download: { ...p.result.download, latencies: undefined, shedLatencies: undefined, p99: p99(p.result, 'download') },
     upload: { ...p.result.upload, latencies: undefined, shedLatencies: undefined, p99: p99(p.result, 'upload') },
   }));
-  writeFileSync(path.join(outDir, 'shed.json'), JSON.stringify({ capacity, peak, fileBytes, deadlineMs, seconds, points: summary }, null, 2));
+  writeFileSync(
+    path.join(outDir, 'shed.json'),
+    JSON.stringify({ capacity, peak, fileBytes, deadlineMs, seconds, burners: burnerCount, costModel, points: summary }, null, 2),
+  );
   console.log(`\nplot: ${path.relative(process.cwd(), svgPath)} (data: ${path.relative(process.cwd(), path.join(outDir, 'shed.json'))})`);
 }
 
