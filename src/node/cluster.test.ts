@@ -295,6 +295,7 @@ describe('forwarding off', () => {
     cluster = await TestCluster.start(3, { extraFlags: ['--forward-uploads', 'false'] });
     const leader = await cluster.waitForLeader();
     const follower = cluster.nodes.find((n) => n !== leader)!;
+    await cluster.waitUntilKnowsLeader(follower, leader); // else it rightly answers UNAVAILABLE: no leader known yet
     const stub = new LarderServiceClient(follower.address, lanClientCredentials(), nodeChannelOptions);
     const refusal = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((resolve) => {
       const call = stub.upload((e) => resolve(e ?? {}));

@@ -182,6 +182,17 @@ export class TestCluster {
     throw new Error(`no leader within ${timeoutMs} ms\n${this.tail()}`);
   }
 
+  /** Waits until `n` itself names `leader` as its leader (a majority knowing it is not enough for a test that talks to `n`). */
+  async waitUntilKnowsLeader(n: TestNode, leader: TestNode, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const info = await this.info(n);
+      if (info?.leaderId === leader.id && info.leaderAddress === leader.address) return;
+      await sleep(50);
+    }
+    throw new Error(`${n.id} did not learn that ${leader.id} leads within ${timeoutMs} ms\n${this.tail()}`);
+  }
+
   /** Waits until every live node has applied at least `index`. */
   async waitForApplied(index: number, timeoutMs = 20_000): Promise<void> {
     const end = Date.now() + timeoutMs;
