@@ -121,7 +121,7 @@ describe.skipIf(!available.ok)(title, () => {
     const orphan = Number(await firstLine(parent));
     await lan.destroy();
     expect(sleeper.exitCode !== null || sleeper.signalCode !== null).toBe(true);
-    await expect.poll(() => running(orphan)).toBe(false);
+    await expect.poll(() => running(orphan), { timeout: 5000 }).toBe(false);
     expect((await listNamespaces()).filter((n) => n.startsWith(`${lan.prefix}-`))).toEqual([]);
     await lan.destroy();
     expect(await rootLinks()).toEqual(linksBefore);

@@ -22,7 +22,8 @@ export class ChunkUnavailableError extends Error {
  */
 export class ChunkReader {
   private readonly cache: LRUCache<string, Uint8Array>;
-  readonly stats = { hits: 0, misses: 0, repairs: 0 };
+  /** `joined`: reads that found the same chunk already being read and waited for that read instead of starting another. */
+  readonly stats = { hits: 0, misses: 0, joined: 0, repairs: 0 };
 
   constructor(
     private readonly store: ChunkStore,
@@ -31,18 +32,23 @@ export class ChunkReader {
     private readonly log: Logger,
     cacheBytes: number,
   ) {
-    this.cache = new LRUCache<string, Uint8Array>({ maxSize: Math.max(1, cacheBytes), sizeCalculation: (v) => Math.max(1, v.length) });
+    this.cache = new LRUCache<string, Uint8Array>({
+      maxSize: Math.max(1, cacheBytes),
+      sizeCalculation: (v) => Math.max(1, v.length),
+      // Many downloads of one cold file would otherwise each read (and verify) every chunk from disk.
+      fetchMethod: (hash) => this.readLocalOrRepair(hash),
+      // A chunk deleted while it is being read still completes the read that asked for it.
+      ignoreFetchAbort: true,
+    });
   }
 
   async read(hash: string): Promise<Uint8Array> {
-    const cached = this.cache.get(hash);
-    if (cached) {
-      this.stats.hits++;
-      return cached;
-    }
-    this.stats.misses++;
-    const data = await this.readLocalOrRepair(hash);
-    this.cache.set(hash, data);
+    const status: LRUCache.Status<Uint8Array> = {};
+    const data = await this.cache.fetch(hash, { status });
+    if (status.fetch === 'hit') this.stats.hits++;
+    else if (status.fetch === 'inflight') this.stats.joined++;
+    else this.stats.misses++;
+    if (!data) throw new Error(`chunk ${hash}: the cache's read returned nothing (a bug: reads either return bytes or throw)`);
     return data;
   }
 

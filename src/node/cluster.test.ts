@@ -189,7 +189,7 @@ describe('catching up', () => {
     // covers (1 each, missing); files after the snapshot arrive through the log.
     expect(installed?.missingChunks).toBeGreaterThan(0);
     expect(installed?.missingChunks).toBeLessThanOrEqual(12);
-    await expect.poll(() => lagger.log.some((l) => l.includes('snapshot catch-up: chunks fetched'))).toBe(true);
+    await expect.poll(() => lagger.log.some((l) => l.includes('snapshot catch-up: chunks fetched')), { timeout: 15_000 }).toBe(true);
     const fetched = lagger.log.filter((l) => l.includes('snapshot catch-up')).map((l) => JSON.parse(l) as { fetched: number; of: number })[0];
     expect(fetched).toEqual({ ...fetched, fetched: installed!.missingChunks, of: installed!.missingChunks });
     const beforeChunks = (await client.stat({ hash: sha(before) })).chunks.map((c) => c.hash);
@@ -260,12 +260,13 @@ describe('statuses and locks', () => {
     expect((await cluster.client([follower.address]).getStatus(hash)).status).toBe(FileStatus.FILE_STATUS_DONE);
 
     const client = cluster.client();
-    const a = await client.acquireLock('report', 'alice', 400);
+    // Leases long enough that three commits fit in one on a busy machine (400 ms did not, once, in CI).
+    const a = await client.acquireLock('report', 'alice', 1500);
     expect(a.acquired).toBe(true);
-    const b = await client.acquireLock('report', 'bob', 400);
+    const b = await client.acquireLock('report', 'bob', 1500);
     expect(b).toMatchObject({ acquired: false, holder: 'alice' });
     await client.keepAliveLock('report', a.fencingToken);
-    const c = await client.acquireLock('report', 'bob', 400, 2000); // waits out alice's lease
+    const c = await client.acquireLock('report', 'bob', 1500, 6000); // waits out alice's lease
     expect(c.acquired).toBe(true);
     expect(c.fencingToken).toBeGreaterThan(a.fencingToken);
     await expect(client.keepAliveLock('report', a.fencingToken)).rejects.toThrow();

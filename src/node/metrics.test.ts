@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LarderClient } from '../client/larder-client.js';
 import { LarderClientError } from '../client/retry.js';
 import { TestCluster, bytesOf, pieces } from './test/cluster-harness.js';
+import { eventually } from './test/membership-helpers.js';
 
 // Admission control as a client sees it: live metrics, the CLI's view, settings from flags and
 // a JSON file, and a shed answer end to end. Real `larder start` processes on 127.0.0.1.
@@ -81,9 +82,15 @@ describe('node metrics', () => {
     writeFileSync(file, JSON.stringify({ memory: { usedAbovePercent: 0 } }));
     cluster = await TestCluster.start(1, { extraFlags: ['--admission-config', file] });
     await cluster.waitForLeader();
-    await new Promise((r) => setTimeout(r, 300)); // the first load sample
+    // The policy reads the sampler's last sample: wait for the first one (a fixed sleep was too short on a busy CI machine).
+    await eventually(
+      'the first load sample',
+      async () => ((await cluster!.client().health(cluster!.endpoints()[0]!)).admission?.load?.atMs ?? 0) > 0 || null,
+      cluster,
+      10_000,
+    );
     const shedSeen: number[] = [];
-    const client = new LarderClient({ endpoints: cluster.endpoints(), retry: { baseDelayMs: 10, deadlineMs: 1200 }, onShed: (_e, ms) => shedSeen.push(ms) });
+    const client = new LarderClient({ endpoints: cluster.endpoints(), retry: { baseDelayMs: 10, deadlineMs: 3000 }, onShed: (_e, ms) => shedSeen.push(ms) });
     const err = await client.download({ hash: 'a'.repeat(64) }, () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LarderClientError);
     expect(err).toMatchObject({ shed: true, grpcCode: status.RESOURCE_EXHAUSTED });
