@@ -43,7 +43,7 @@ export class ChunkReader {
   }
 
   async read(hash: string): Promise<Uint8Array> {
-    const status: LRUCache.Status<Uint8Array> = {};
+    const status: LRUCache.Status<string, Uint8Array> = {};
     const data = await this.cache.fetch(hash, { status });
     if (status.fetch === 'hit') this.stats.hits++;
     else if (status.fetch === 'inflight') this.stats.joined++;
