@@ -23,6 +23,7 @@ import { larderService } from './api-service.js';
 import { clientTokenInterceptor } from './client-token.js';
 import { earlyAdmissionInterceptor } from './early-admission.js';
 import { ChunkReader } from './chunk-reader.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { NodeConfig } from './config.js';
 import { withClientToken } from '../client/larder-client.js';
 import { createLogger, type Logger } from './log.js';
@@ -60,6 +61,8 @@ export class LarderNode {
   private readonly lastContact = new Map<NodeId, number>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
+  /** Released when the node stops; a node that crashes leaves a stale lock the next start takes over. */
+  private dataDirLock: DataDirLock | null = null;
   private leaving = false;
   private admittedIndex = 0;
   discovery: MdnsDiscovery | null = null;
@@ -83,6 +86,18 @@ export class LarderNode {
   }
 
   static async start(config: NodeConfig, log: Logger = createLogger(config.nodeId, config.logLevel)): Promise<LarderNode> {
+    const lock = await lockDataDir(config.dataDir);
+    try {
+      const node = await LarderNode.startLocked(config, log);
+      node.dataDirLock = lock;
+      return node;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  private static async startLocked(config: NodeConfig, log: Logger): Promise<LarderNode> {
     const admissionConfig = admissionConfigOf(config);
     const addresses = new Map<NodeId, string>(Object.entries(config.initialCluster));
     addresses.set(config.nodeId, config.advertise);
@@ -385,6 +400,7 @@ export class LarderNode {
     await this.loop.idle().catch(() => {});
     await this.storage.close();
     await this.sm.close();
+    await this.dataDirLock?.release();
     this.log.info('node stopped');
   }
 }
