@@ -1,8 +1,8 @@
-import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { AdmissionController } from '../admission/index.js';
 import type { AdmissionStats } from '../shared/proto/larder/v1/store.js';
 import type { Command, StateMachine, ApplyResult } from '../store/index.js';
 import type { ChunkReader } from './chunk-reader.js';
+import type { UploadForwarder } from './forward.js';
 import type { Logger } from './log.js';
 import type { RaftLoop } from './raft-loop.js';
 import type { UploadDeps } from './upload.js';
@@ -19,8 +19,8 @@ export interface ApiContext {
   readonly hostToken: string | undefined;
   readonly forwardUploads: boolean;
   readonly leaseMs: number;
-  /** How this node dials another node (forwarded uploads). */
-  readonly peerCredentials: ChannelCredentials;
+  /** Relays uploads that reach a follower to the leader. */
+  readonly forwarder: UploadForwarder;
   /** Uploads and downloads run through it (queues, workers, load shedding). */
   readonly admission: AdmissionController;
   admissionStats(): AdmissionStats;

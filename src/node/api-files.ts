@@ -20,7 +20,6 @@ import { grpcError, notLeader, toGrpcError } from './api-errors.js';
 import { deadlineOf } from './admission.js';
 import { admittedEarly } from './early-admission.js';
 import type { ApiContext } from './api-context.js';
-import { forwardUpload } from './forward.js';
 import { Upload, UploadError } from './upload.js';
 
 const sha256Hex = /^[0-9a-f]{64}$/;
@@ -52,7 +51,7 @@ async function receiveUpload(ctx: ApiContext, call: ServerReadableStream<UploadR
     if (!ctx.forwardUploads || header.noForward) throw notLeader(ctx.leaderAddress());
     const leader = ctx.leaderAddress();
     if (!leader) throw notLeader(null);
-    return forwardUpload(leader, ctx.peerCredentials, header, it);
+    return ctx.forwarder.forward(leader, header, it);
   }
   const up = new Upload(ctx.uploadDeps(), { name: header.name, mime: header.mime, size: Number(header.size), uploadId: header.uploadId });
   let res;

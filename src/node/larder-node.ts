@@ -24,6 +24,7 @@ import { clientTokenInterceptor } from './client-token.js';
 import { earlyAdmissionInterceptor } from './early-admission.js';
 import { ChunkReader } from './chunk-reader.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { UploadForwarder } from './forward.js';
 import type { NodeConfig } from './config.js';
 import { withClientToken } from '../client/larder-client.js';
 import { createLogger, type Logger } from './log.js';
@@ -63,6 +64,7 @@ export class LarderNode {
   private stopped = false;
   /** Released when the node stops; a node that crashes leaves a stale lock the next start takes over. */
   private dataDirLock: DataDirLock | null = null;
+  private readonly forwarder: UploadForwarder;
   private leaving = false;
   private admittedIndex = 0;
   discovery: MdnsDiscovery | null = null;
@@ -83,6 +85,7 @@ export class LarderNode {
     private readonly peerCredentials: ChannelCredentials,
   ) {
     this.events.setMaxListeners(0);
+    this.forwarder = new UploadForwarder(withClientToken(peerCredentials, config.clientToken));
   }
 
   static async start(config: NodeConfig, log: Logger = createLogger(config.nodeId, config.logLevel)): Promise<LarderNode> {
@@ -327,7 +330,7 @@ export class LarderNode {
       forwardUploads: this.config.forwardUploads,
       leaseMs: DEFAULT_LEASE_MS,
       admission: this.admission.controller,
-      peerCredentials: withClientToken(this.peerCredentials, this.config.clientToken),
+      forwarder: this.forwarder,
       admissionStats: () => admissionStats(this.admission.controller.snapshot(), this.admission.controller.getConfig()),
       onStop: (listener) => {
         this.events.once('stopping', listener);
@@ -397,6 +400,7 @@ export class LarderNode {
       });
     });
     this.transport.close();
+    this.forwarder.close();
     await this.loop.idle().catch(() => {});
     await this.storage.close();
     await this.sm.close();
