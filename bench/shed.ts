@@ -15,6 +15,11 @@
  * download goodput seen anywhere in the run. Target: with shedding on, download goodput at 3x
  * offered load >= 80 % of peak.
  *
+ * Three sweeps: shedding off; shedding on with raw clients that send every request; shedding on
+ * with clients that throttle as Larder's client library does (src/client/throttle.ts), holding
+ * back part of the requests to a node that keeps refusing. Offered load is the same in all three.
+ * The run ends with a cost model of refusals (below), which is what the throttling answers.
+ *
  * One busy loop shares the node's core by default (--burners): the generator costs about a sixth
  * of what the node spends per download, and without it a node with a whole core to itself needs
  * more than the generator's core can offer at 3x. Each point prints the generator's own CPU; a
@@ -29,7 +34,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runClosedLoop, runOpenLoop, percentile, shedTotal, type LoadResult, type StoredFileRef, type Workload } from '../src/loadgen/index.js';
+import { defaultThrottle } from '../src/client/throttle.js';
+import {
+  clientThrottleReason,
+  runClosedLoop,
+  runOpenLoop,
+  percentile,
+  shedTotal,
+  type LoadResult,
+  type StoredFileRef,
+  type Workload,
+} from '../src/loadgen/index.js';
 import { TestCluster, pieces } from '../src/node/test/cluster-harness.js';
 import { lineCharts } from './lib/svg-chart.js';
 import { cpuDuring, goodputCeiling } from './lib/node-cpu.js';
@@ -60,8 +75,17 @@ const pinned = existsSync('/usr/bin/taskset');
 const generatorBusyPercent = 90;
 if (pinned) execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
+/**
+ * off: shedding off. on: the node sheds; every client sends every request (raw, as the open loop
+ * does). throttled: the node sheds and the clients throttle as the client library does
+ * (src/client/throttle.ts): requests to a node that keeps refusing are partly held back by the
+ * client and never reach the node.
+ */
+type Mode = 'off' | 'on' | 'throttled';
+const modeLabel: Record<Mode, string> = { off: 'off', on: 'on', throttled: 'on + client throttling' };
+
 interface Point {
-  readonly mode: 'on' | 'off';
+  readonly mode: Mode;
   readonly multiplier: number;
   readonly offeredPerSec: number;
   readonly result: LoadResult;
@@ -127,13 +151,14 @@ async function startNode(mode: 'on' | 'off'): Promise<{ cluster: TestCluster; fi
   return { cluster, files };
 }
 
-const workload = (endpoints: string[], files: StoredFileRef[], seed: number): Workload => ({
+const workload = (endpoints: string[], files: StoredFileRef[], seed: number, throttle = false): Workload => ({
   endpoints,
   files,
   uploadShare: 0.005,
   uploadBytes: fileBytes,
   deadlineMs,
   seed,
+  ...(throttle ? { clientThrottle: defaultThrottle } : {}),
 });
 const goodput = (r: LoadResult, kind: 'download' | 'upload'): number => r[kind].ok / r.seconds;
 const p99 = (r: LoadResult, kind: 'download' | 'upload'): number => percentile(r[kind].latencies, 99);
@@ -172,8 +197,9 @@ async function refusalCostMs(rate: number): Promise<number> {
   }
 }
 
-async function sweep(mode: 'on' | 'off', capacity: number | null): Promise<{ capacity: number; points: Point[]; idleCpuPerSec: number }> {
-  const { cluster, files } = await startNode(mode);
+async function sweep(mode: Mode, capacity: number | null): Promise<{ capacity: number; points: Point[]; idleCpuPerSec: number }> {
+  const { cluster, files } = await startNode(mode === 'off' ? 'off' : 'on');
+  const throttle = mode === 'throttled';
   const burners = startBurners();
   try {
     const eps = cluster.endpoints();
@@ -183,15 +209,15 @@ async function sweep(mode: 'on' | 'off', capacity: number | null): Promise<{ cap
     const cap = capacity ?? (await findKnee(eps, files, goodput(await runClosedLoop(workload(eps, files, 2), concurrency, 3), 'download')));
     // The same warm-up at the capacity for both modes: the knee search warmed the first node for
     // half a minute, and a node fresh from start (JIT, heap sizes) costs more per request.
-    await runOpenLoop(workload(eps, files, 3), cap, 5);
+    await runOpenLoop(workload(eps, files, 3, throttle), cap, 5);
     await sleep(1000);
     const points: Point[] = [];
     for (const m of multipliers) {
       const rate = m * cap;
       const pid = cluster.nodes[0]!.proc!.pid!;
-      const { value, cpuMs } = await cpuDuring(pid, () => openLoopPoint(workload(eps, files, 100 + Math.round(m * 10)), rate, seconds));
+      const { value, cpuMs } = await cpuDuring(pid, () => openLoopPoint(workload(eps, files, 100 + Math.round(m * 10), throttle), rate, seconds));
       points.push({ mode, multiplier: m, offeredPerSec: rate, ...value, nodeCpuMs: cpuMs });
-      console.error(`  shedding ${mode} ${m}x: ${row(points.at(-1)!).join(' | ')}`);
+      console.error(`  shedding ${modeLabel[mode]} ${m}x: ${row(points.at(-1)!).join(' | ')}`);
       const { result } = value;
       const errs = [...result.download.errors, ...result.upload.errors];
       if (errs.length > 0 || result.download.timeout > 0)
@@ -210,12 +236,12 @@ function row(p: Point): string[] {
   const shedDown = shedTotal(r.download);
   const shedUp = shedTotal(r.upload);
   return [
-    p.mode,
+    modeLabel[p.mode],
     `${p.multiplier}x`,
     p.offeredPerSec.toFixed(0),
     goodput(r, 'download').toFixed(0),
     p99(r, 'download').toFixed(1),
-    `${shedDown} (${((100 * shedDown) / Math.max(1, r.download.offered)).toFixed(1)} %)`,
+    `${shedDown} (${((100 * shedDown) / Math.max(1, r.download.offered)).toFixed(1)} %)${heldBack(r) > 0 ? `, ${heldBack(r)} by the client` : ''}`,
     String(r.download.timeout + r.download.error),
     `${r.upload.ok}/${r.upload.offered}`,
     p99(r, 'upload').toFixed(1),
@@ -225,13 +251,17 @@ function row(p: Point): string[] {
   ];
 }
 
+/** Downloads the client's own throttle held back (never sent). */
+const heldBack = (r: LoadResult): number => r.download.shed[clientThrottleReason] ?? 0;
+
 async function main(): Promise<void> {
   console.log(
     `bench:shed: 1 node${pinned ? ' on CPU 0, load generator on CPU 1' : ' (taskset missing: node and generator share the CPUs)'}, ${burnerCount} busy loop(s) beside the node; ${fileCount} files of ${fileBytes / 1024} KiB; ${seconds} s per point; deadline ${deadlineMs} ms; 0.5 % uploads\n`,
   );
   const off = await sweep('off', null);
   const on = await sweep('on', off.capacity);
-  const points = [...off.points, ...on.points];
+  const throttled = await sweep('throttled', off.capacity);
+  const points = [...off.points, ...on.points, ...throttled.points];
   const peak = Math.max(off.capacity, ...points.map((p) => goodput(p.result, 'download')));
   const head = [
     'shedding',
@@ -250,12 +280,18 @@ async function main(): Promise<void> {
   console.log(`capacity (knee with shedding off, open loop): ${off.capacity.toFixed(0)} downloads/s; peak goodput seen: ${peak.toFixed(0)}/s\n`);
   console.log(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |`);
   for (const p of points) console.log(`| ${row(p).join(' | ')} |`);
-  const at3 = on.points.find((p) => p.multiplier === Math.max(...multipliers))!;
+  const top = Math.max(...multipliers);
+  const at3 = on.points.find((p) => p.multiplier === top)!;
   const ratio = goodput(at3.result, 'download') / peak;
-  console.log(
-    `\nshedding on, ${at3.multiplier}x offered (${at3.offeredPerSec.toFixed(0)} req/s = ${(at3.offeredPerSec / peak).toFixed(1)}x the peak goodput): ` +
-      `download goodput ${goodput(at3.result, 'download').toFixed(0)}/s = ${(100 * ratio).toFixed(0)} % of peak, generator CPU ${at3.generatorCpu.toFixed(0)} %, ${((100 * goodput(at3.result, 'download')) / off.capacity).toFixed(0)} % of capacity (target >= 80 % of peak: ${ratio >= 0.8 ? 'PASS' : 'FAIL'})`,
-  );
+  console.log('');
+  for (const p of [at3, throttled.points.find((q) => q.multiplier === top)!]) {
+    const share = goodput(p.result, 'download') / peak;
+    const reached = p.result.download.offered - heldBack(p.result);
+    console.log(
+      `shedding ${modeLabel[p.mode]}, ${p.multiplier}x offered (${p.offeredPerSec.toFixed(0)} req/s = ${(p.offeredPerSec / peak).toFixed(1)}x the peak goodput; ${(reached / p.result.seconds).toFixed(0)}/s reached the node): ` +
+        `download goodput ${goodput(p.result, 'download').toFixed(0)}/s = ${(100 * share).toFixed(0)} % of peak, generator CPU ${p.generatorCpu.toFixed(0)} %, ${((100 * goodput(p.result, 'download')) / off.capacity).toFixed(0)} % of capacity (target >= 80 % of peak: ${share >= 0.8 ? 'PASS' : 'FAIL'})`,
+    );
+  }
   // Why the ratio is what it is: refusing is not free (HTTP/2 and TLS work per call, whatever
   // admission decides), so past the peak every refusal takes CPU from serving.
   const lightest = off.points.reduce((a, b) => (a.multiplier <= b.multiplier ? a : b));
@@ -278,8 +314,8 @@ async function main(): Promise<void> {
 
 function writeOutputs(points: Point[], peak: number, capacity: number, costModel: Record<string, number>): void {
   mkdirSync(outDir, { recursive: true });
-  const series = (mode: 'on' | 'off', f: (r: LoadResult) => number, color: string, dashed = false) => ({
-    name: `shedding ${mode}`,
+  const series = (mode: Mode, f: (r: LoadResult) => number, color: string, dashed = false) => ({
+    name: `shedding ${modeLabel[mode]}`,
     color,
     dashed,
     points: points.filter((p) => p.mode === mode).map((p) => [p.multiplier, f(p.result)] as const),
@@ -290,14 +326,22 @@ function writeOutputs(points: Point[], peak: number, capacity: number, costModel
         title: 'Download goodput',
         xLabel: 'offered load (x capacity)',
         yLabel: 'downloads served in full / s',
-        series: [series('on', (r) => goodput(r, 'download'), '#1a7f37'), series('off', (r) => goodput(r, 'download'), '#cf222e', true)],
+        series: [
+          series('throttled', (r) => goodput(r, 'download'), '#0969da'),
+          series('on', (r) => goodput(r, 'download'), '#1a7f37'),
+          series('off', (r) => goodput(r, 'download'), '#cf222e', true),
+        ],
         rules: [{ y: 0.8 * peak, label: '80 % of peak' }],
       },
       {
         title: 'Download p99 latency (served)',
         xLabel: 'offered load (x capacity)',
         yLabel: 'ms',
-        series: [series('on', (r) => p99(r, 'download') || 0, '#1a7f37'), series('off', (r) => p99(r, 'download') || 0, '#cf222e', true)],
+        series: [
+          series('throttled', (r) => p99(r, 'download') || 0, '#0969da'),
+          series('on', (r) => p99(r, 'download') || 0, '#1a7f37'),
+          series('off', (r) => p99(r, 'download') || 0, '#cf222e', true),
+        ],
         rules: [{ y: deadlineMs, label: 'deadline' }],
       },
       {
@@ -318,6 +362,14 @@ function writeOutputs(points: Point[], peak: number, capacity: number, costModel
             points: points
               .filter((p) => p.mode === 'on')
               .map((p) => [p.multiplier, (100 * shedTotal(p.result.download)) / Math.max(1, p.result.download.offered)] as const),
+          },
+          {
+            name: 'downloads held back by the client (throttling)',
+            color: '#0969da',
+            dashed: true,
+            points: points
+              .filter((p) => p.mode === 'throttled')
+              .map((p) => [p.multiplier, (100 * heldBack(p.result)) / Math.max(1, p.result.download.offered)] as const),
           },
         ],
       },

@@ -83,7 +83,7 @@ describe('LarderClient', () => {
     await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
     expect(shed).toEqual([60]);
-    expect(client.stats()).toEqual({ attempts: 2, shed: 1, failed: 0, failedShed: 0 });
+    expect(client.stats()).toEqual({ attempts: 2, shed: 1, throttled: 0, failed: 0, failedShed: 0 });
     client.close();
   });
 
@@ -99,7 +99,7 @@ describe('LarderClient', () => {
     expect(afterShed).toMatchObject({ failed: 1, failedShed: 1 });
     const other = new LarderClient({ credentials: insecure, endpoints: [broken], retry: { baseDelayMs: 1 } });
     await expect(other.stat({ hash: info.hash })).rejects.toMatchObject({ shed: false });
-    expect(other.stats()).toEqual({ attempts: 1, shed: 0, failed: 1, failedShed: 0 });
+    expect(other.stats()).toEqual({ attempts: 1, shed: 0, throttled: 0, failed: 1, failedShed: 0 });
     client.close();
     other.close();
   });
@@ -163,6 +163,46 @@ describe('LarderClient', () => {
     const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.UNAVAILABLE, 'down for good')) });
     const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 20, deadlineMs: 1000 } });
     await expect(client.stat({ hash: info.hash })).rejects.toThrow(/gave up retrying at the deadline: .*(down for good|Deadline exceeded)/);
+    client.close();
+  });
+
+  it('holds back downloads to a node that refuses them all (client-side throttling); with throttling off, sends every attempt', async () => {
+    let calls = 0;
+    const refusing = await serve({
+      download: (call: ServerWritableStream<DownloadRequest, DownloadResponse>) => {
+        calls++;
+        call.emit('error', err(status.RESOURCE_EXHAUSTED, 'too busy', { [retryAfterMsKey]: '0', [shedReasonKey]: 'deadline' }));
+      },
+    });
+    const retry = { baseDelayMs: 1, maxDelayMs: 10, deadlineMs: 1000 };
+    const throttled = new LarderClient({ credentials: insecure, endpoints: [refusing], retry });
+    await expect(throttled.download({ hash: info.hash }, () => {})).rejects.toMatchObject({
+      shed: true,
+      grpcCode: status.RESOURCE_EXHAUSTED,
+      message: /too busy/,
+    });
+    const held = throttled.stats();
+    expect(held.attempts).toBe(calls); // what was sent reached the node; the rest never left
+    expect(held.throttled).toBeGreaterThan(held.attempts); // refusing everything, p tends to 1
+    calls = 0;
+    const plain = new LarderClient({ credentials: insecure, endpoints: [refusing], retry, throttle: false });
+    await expect(plain.download({ hash: info.hash }, () => {})).rejects.toMatchObject({ shed: true });
+    expect(plain.stats()).toMatchObject({ throttled: 0, attempts: calls });
+    expect(calls).toBeGreaterThan(held.attempts);
+    throttled.close();
+    plain.close();
+  });
+
+  it('never holds back requests to a node that serves them', async () => {
+    const node = await serve({
+      download: (call: ServerWritableStream<DownloadRequest, DownloadResponse>) => {
+        call.write({ info, data: Buffer.from('0123456789') });
+        call.end();
+      },
+    });
+    const client = new LarderClient({ credentials: insecure, endpoints: [node] });
+    for (let i = 0; i < 50; i++) await client.download({ hash: info.hash }, () => {});
+    expect(client.stats()).toMatchObject({ attempts: 50, throttled: 0, failed: 0 });
     client.close();
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Metadata, credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, credentials as grpcCredentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   LarderServiceClient,
   ReadConsistency,
@@ -14,6 +14,7 @@ import {
   type WatchStatusResponse,
 } from '../shared/proto/larder/v1/store.js';
 import { LarderClientError, backoffMs, classify, clientTokenKey, defaultRetry, type RetryPolicy } from './retry.js';
+import { AdaptiveThrottle, defaultThrottle, type ThrottleConfig } from './throttle.js';
 
 export interface LarderClientInit {
   /** host:port of one or more nodes; reads go round-robin, writes follow the leader. */
@@ -24,13 +25,23 @@ export interface LarderClientInit {
   readonly clientToken?: string;
   /** Called when a request was shed by a node's admission control (before retrying). */
   readonly onShed?: (endpoint: string, retryAfterMs: number) => void;
+  /**
+   * Client-side throttling of uploads and downloads (throttle.ts): a node that keeps refusing is
+   * sent fewer of them. On by default; false turns it off.
+   */
+  readonly throttle?: Partial<ThrottleConfig> | false;
 }
+
+/** The calls a node's admission control may refuse, and so the ones the client throttles. */
+type AdmittedCall = 'upload' | 'download';
 
 /** What the client saw, so callers can tell "the cluster said not now" from "it failed". */
 export interface ClientStats {
   attempts: number;
   /** Attempts refused by a node's load shedding (each then retried, within the deadline). */
   shed: number;
+  /** Attempts this client held back itself, never sent, because the node was refusing most (client-side throttling). */
+  throttled: number;
   /** Calls that ended in an error the caller got (a shed one only if it was shed to the deadline). */
   failed: number;
   /** Of those, how many ended on a shed answer. */
@@ -94,7 +105,8 @@ export class LarderClient {
   private readonly endpoints: string[];
   private next = 0;
   private leader: string | null = null;
-  private readonly counts: ClientStats = { attempts: 0, shed: 0, failed: 0, failedShed: 0 };
+  private readonly counts: ClientStats = { attempts: 0, shed: 0, throttled: 0, failed: 0, failedShed: 0 };
+  private readonly throttles = new Map<string, AdaptiveThrottle>();
 
   constructor(private readonly init: LarderClientInit) {
     if (init.endpoints.length === 0) throw new LarderClientError('NO_ENDPOINTS', 'give at least one node address (host:port)', null, false);
@@ -120,6 +132,18 @@ export class LarderClient {
     return s;
   }
 
+  /** One throttle per node and kind of call: a node refusing downloads may still take uploads. */
+  private throttleFor(endpoint: string, call: AdmittedCall | undefined): AdaptiveThrottle | null {
+    if (call === undefined || this.init.throttle === false) return null;
+    const key = `${call} ${endpoint}`;
+    let t = this.throttles.get(key);
+    if (!t) {
+      t = new AdaptiveThrottle({ ...defaultThrottle, ...this.init.throttle }, Date.now, Math.random);
+      this.throttles.set(key, t);
+    }
+    return t;
+  }
+
   private pick(kind: 'read' | 'write'): string {
     if (kind === 'write' && this.leader) return this.leader;
     const e = this.endpoints[this.next++ % this.endpoints.length]!;
@@ -131,18 +155,32 @@ export class LarderClient {
     kind: 'read' | 'write',
     attempt: (stub: Stub, deadline: Date, endpoint: string) => Promise<T>,
     times: Pick<RetryPolicy, 'deadlineMs' | 'attemptTimeoutMs'> = this.policy,
+    admitted?: AdmittedCall,
   ): Promise<T> {
     const deadlineAt = Date.now() + times.deadlineMs;
+    let lastRefusal: LarderClientError | null = null;
     for (let n = 0; ; n++) {
       const endpoint = this.pick(kind);
+      const throttle = this.throttleFor(endpoint, admitted);
+      if (throttle && !throttle.allow()) {
+        this.counts.throttled++;
+        const wait = backoffMs(n, this.policy);
+        if (Date.now() + wait >= deadlineAt) throw this.failed(lastRefusal ?? throttledError(endpoint));
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
       this.counts.attempts++;
       try {
-        return await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + times.attemptTimeoutMs)), endpoint);
+        const result = await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + times.attemptTimeoutMs)), endpoint);
+        throttle?.accepted();
+        return result;
       } catch (e) {
         const err = e as ServiceError;
         if (typeof err.code !== 'number') throw this.failed(e);
         const outcome = classify(err);
+        if (!refusedForLoad(err, outcome)) throttle?.accepted();
         if (outcome.kind === 'retry' && outcome.shed) this.counts.shed++;
+        if (refusedForLoad(err, outcome)) lastRefusal = toClientError(err, endpoint, true);
         if (Date.now() >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
         if (outcome.kind === 'fail') throw this.failed(toClientError(err, endpoint));
         if (outcome.leaderHint) {
@@ -172,7 +210,7 @@ export class LarderClient {
     const deadlineMs = Math.max(this.policy.deadlineMs, needMs);
     // One id for every attempt: a retry may take over the lock an interrupted attempt left.
     const uploadId = randomUUID();
-    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input, uploadId), { deadlineMs, attemptTimeoutMs: deadlineMs });
+    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input, uploadId), { deadlineMs, attemptTimeoutMs: deadlineMs }, 'upload');
   }
 
   /** Streams a file's bytes into `sink`; an interrupted download resumes where it stopped. */
@@ -180,26 +218,31 @@ export class LarderClient {
     let received = 0;
     let info: FileInfo | undefined;
     const start = opts.offset ?? 0;
-    return this.withRetry('read', async (stub, deadline) => {
-      const length = opts.length ? opts.length - received : 0;
-      const req = {
-        hash: ref.hash ?? '',
-        name: ref.name ?? '',
-        offset: start + received,
-        length,
-        consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED,
-      };
-      const call = stub.download(req, { deadline });
-      for await (const part of call as AsyncIterable<{ info?: FileInfo; data: Buffer }>) {
-        if (part.info) info ??= part.info;
-        if (part.data.length > 0) {
-          await sink(part.data);
-          received += part.data.length;
+    return this.withRetry(
+      'read',
+      async (stub, deadline) => {
+        const length = opts.length ? opts.length - received : 0;
+        const req = {
+          hash: ref.hash ?? '',
+          name: ref.name ?? '',
+          offset: start + received,
+          length,
+          consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED,
+        };
+        const call = stub.download(req, { deadline });
+        for await (const part of call as AsyncIterable<{ info?: FileInfo; data: Buffer }>) {
+          if (part.info) info ??= part.info;
+          if (part.data.length > 0) {
+            await sink(part.data);
+            received += part.data.length;
+          }
         }
-      }
-      if (!info) throw new LarderClientError('NO_INFO', 'the node sent data without the file info', null, false);
-      return info;
-    });
+        if (!info) throw new LarderClientError('NO_INFO', 'the node sent data without the file info', null, false);
+        return info;
+      },
+      this.policy,
+      'download',
+    );
   }
 
   stat(ref: { hash?: string; name?: string }, linearizable = false): Promise<FileInfo> {
@@ -316,6 +359,21 @@ async function uploadOnce(stub: Stub, deadline: Date, input: UploadInput, upload
     call.end();
   }
   return done;
+}
+
+/** The node turned the attempt away for load (shed, or out of time): not an accept, for throttling. */
+function refusedForLoad(e: ServiceError, outcome: ReturnType<typeof classify>): boolean {
+  return (outcome.kind === 'retry' && outcome.shed) || e.code === status.DEADLINE_EXCEEDED || e.code === status.RESOURCE_EXHAUSTED;
+}
+
+function throttledError(endpoint: string): LarderClientError {
+  return new LarderClientError(
+    'THROTTLED',
+    `gave up retrying at the deadline: ${endpoint} has been refusing most requests, so this client held its attempts back ` +
+      '(client-side throttling; it eases as the node accepts again)',
+    status.RESOURCE_EXHAUSTED,
+    true,
+  );
 }
 
 function toClientError(e: ServiceError, endpoint: string, gaveUp = false): LarderClientError {

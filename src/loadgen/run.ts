@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AdaptiveThrottle, type ThrottleConfig } from '../client/throttle.js';
 import { seededRandom } from '../raft/rand.js';
 import { connect, downloadOnce, uploadOnce, type Connection, type Outcome, type RequestKind } from './requests.js';
 import { emptyTally, type KindTally } from './stats.js';
@@ -18,7 +19,15 @@ export interface Workload {
   /** Every request carries this gRPC deadline. */
   readonly deadlineMs: number;
   readonly seed: number;
+  /**
+   * Throttle as the client library does (client/throttle.ts): requests a node keeps refusing are
+   * partly held back here and counted as shed with reason "client-throttle". Absent: every request is sent.
+   */
+  readonly clientThrottle?: ThrottleConfig;
 }
+
+/** The shed reason recorded for requests the generator's own throttle held back. */
+export const clientThrottleReason = 'client-throttle';
 
 export interface LoadResult {
   readonly seconds: number;
@@ -38,6 +47,7 @@ class Driver {
   readonly acked: string[] = [];
   private readonly stubs: Connection[];
   private readonly random: () => number;
+  private readonly throttles = new Map<string, AdaptiveThrottle>();
   private next = 0;
   private uploads = 0;
 
@@ -50,11 +60,33 @@ class Driver {
   /** Starts one request; resolves when it has ended (never rejects). */
   fire(): Promise<void> {
     const kind: RequestKind = this.random() < this.w.uploadShare ? 'upload' : 'download';
-    const stub = this.stubs[this.next++ % this.stubs.length]!;
+    const at = this.next++ % this.stubs.length;
+    const stub = this.stubs[at]!;
     const tally = kind === 'upload' ? this.upload : this.download;
     tally.offered++;
+    const throttle = this.throttleFor(kind, Math.floor(at / connectionsPerEndpoint));
+    if (throttle && !throttle.allow()) {
+      record(tally, { kind: 'shed', reason: clientThrottleReason, ms: 0 });
+      return Promise.resolve();
+    }
     const outcome = kind === 'upload' ? this.fireUpload(stub) : this.fireDownload(stub);
-    return outcome.then((o) => record(tally, o));
+    return outcome.then((o) => {
+      if (o.kind === 'ok' || o.kind === 'error') throttle?.accepted();
+      record(tally, o);
+    });
+  }
+
+  /** As the client library keeps them: one per node and kind of call. */
+  private throttleFor(kind: RequestKind, endpoint: number): AdaptiveThrottle | null {
+    const config = this.w.clientThrottle;
+    if (!config) return null;
+    const key = `${kind} ${endpoint}`;
+    let t = this.throttles.get(key);
+    if (!t) {
+      t = new AdaptiveThrottle(config, () => performance.now(), seededRandom(this.w.seed + this.throttles.size + 1).next);
+      this.throttles.set(key, t);
+    }
+    return t;
   }
 
   private fireDownload(stub: Connection): Promise<Outcome> {
