@@ -27,7 +27,7 @@
  *
  * Options: --seconds per point (default 5), --deadline-ms (1000), --file-kib (255: one chunk), --files (100),
  * --multipliers (0.5,1,1.5,2,2.5,3), --concurrency (128), --burners (busy loops on the node's
- * CPU, default 1), --out (bench/out).
+ * CPU, default 1), --throttle-k (the third sweep's clients, default the client library's 2), --out (bench/out).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +47,7 @@ import {
 } from '../src/loadgen/index.js';
 import { TestCluster, pieces } from '../src/node/test/cluster-harness.js';
 import { lineCharts } from './lib/svg-chart.js';
-import { cpuDuring, goodputCeiling } from './lib/node-cpu.js';
+import { cpuDuring, goodputCeiling, throttledGoodputCeiling } from './lib/node-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +59,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     out: { type: 'string' },
     burners: { type: 'string' },
+    'throttle-k': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds ?? 5);
@@ -69,6 +70,8 @@ const multipliers = (values.multipliers ?? '0.5,1,1.5,2,2.5,3').split(',').map(N
 const concurrency = Number(values.concurrency ?? 128);
 const outDir = path.resolve(values.out ?? 'bench/out');
 const burnerCount = Number(values.burners ?? 1);
+/** The clients' throttle in the third sweep: the client library's, with k from --throttle-k if given. */
+const clientThrottle = { ...defaultThrottle, k: Number(values['throttle-k'] ?? defaultThrottle.k) };
 
 const pinned = existsSync('/usr/bin/taskset');
 /** Above this share of its core, the generator, not the node, may be what limits a point. */
@@ -158,7 +161,7 @@ const workload = (endpoints: string[], files: StoredFileRef[], seed: number, thr
   uploadBytes: fileBytes,
   deadlineMs,
   seed,
-  ...(throttle ? { clientThrottle: defaultThrottle } : {}),
+  ...(throttle ? { clientThrottle } : {}),
 });
 const goodput = (r: LoadResult, kind: 'download' | 'upload'): number => r[kind].ok / r.seconds;
 const p99 = (r: LoadResult, kind: 'download' | 'upload'): number => percentile(r[kind].latencies, 99);
@@ -301,15 +304,28 @@ async function main(): Promise<void> {
   const refuseMs = await refusalCostMs(Math.max(2000, 2 * off.capacity));
   const r = refuseMs / serveMs;
   const offeredOverPeak = at3.offeredPerSec / peak;
+  const throttledAt3 = throttled.points.find((p) => p.multiplier === top)!;
+  const throttledRatio = goodput(throttledAt3.result, 'download') / peak;
+  const throttledCeiling = throttledGoodputCeiling(offeredOverPeak, r, clientThrottle.k);
   console.log(
     `cost per request on the node: serving ${(serveMs * 1000).toFixed(0)} us, refusing ${(refuseMs * 1000).toFixed(0)} us (r = ${r.toFixed(3)}); ` +
-      `a perfect shedder offered ${offeredOverPeak.toFixed(1)}x the peak keeps at most (1 - ${offeredOverPeak.toFixed(1)} r) / (1 - r) = ${(100 * goodputCeiling(offeredOverPeak, r)).toFixed(0)} % of peak; measured ${(100 * ratio).toFixed(0)} %`,
+      `a perfect shedder offered ${offeredOverPeak.toFixed(1)}x the peak keeps at most (1 - ${offeredOverPeak.toFixed(1)} r) / (1 - r) = ${(100 * goodputCeiling(offeredOverPeak, r)).toFixed(0)} % of peak; measured ${(100 * ratio).toFixed(0)} %. ` +
+      `With clients throttling (k = ${clientThrottle.k}): 1 / (1 + (k - 1) r) = ${(100 * throttledCeiling).toFixed(0)} %; measured ${(100 * throttledRatio).toFixed(0)} %`,
   );
   const offAt3 = off.points.find((p) => p.multiplier === at3.multiplier)!;
   console.log(
     `shedding off, ${at3.multiplier}x offered: download goodput ${goodput(offAt3.result, 'download').toFixed(0)}/s = ${((100 * goodput(offAt3.result, 'download')) / peak).toFixed(0)} % of peak, p99 ${p99(offAt3.result, 'download').toFixed(0)} ms`,
   );
-  writeOutputs(points, peak, off.capacity, { serveMs, refuseMs, r, offeredOverPeak, ceiling: goodputCeiling(offeredOverPeak, r), measured: ratio });
+  writeOutputs(points, peak, off.capacity, {
+    serveMs,
+    refuseMs,
+    r,
+    offeredOverPeak,
+    ceiling: goodputCeiling(offeredOverPeak, r),
+    measured: ratio,
+    throttledCeiling,
+    throttledMeasured: throttledRatio,
+  });
 }
 
 function writeOutputs(points: Point[], peak: number, capacity: number, costModel: Record<string, number>): void {

@@ -27,3 +27,13 @@ export function goodputCeiling(offeredOverPeak: number, refuseOverServe: number)
   const r = refuseOverServe;
   return Math.max(0, Math.min(1, (1 - offeredOverPeak * r) / (1 - r)));
 }
+
+/**
+ * The same ceiling when clients throttle (src/client/throttle.ts): they send about k requests per
+ * request accepted, so a node keeping g of the peak receives k g, not m, and refuses (k - 1) g:
+ * g = 1 / (1 + (k - 1) r). Below m = k g the throttle does not engage and the plain ceiling holds.
+ */
+export function throttledGoodputCeiling(offeredOverPeak: number, refuseOverServe: number, k: number): number {
+  const g = Math.min(1, 1 / (1 + (k - 1) * refuseOverServe));
+  return offeredOverPeak <= k * g ? goodputCeiling(offeredOverPeak, refuseOverServe) : g;
+}

@@ -124,7 +124,7 @@ describe('measurements', () => {
     const d = ctl.snapshot().kinds.download;
     expect(d.serviceMsEwma).toBeCloseTo(7, 10);
     expect(d.waitMsEwma).toBeCloseTo(3, 10);
-    state.sample = { cpuPercent: 12, memUsedPercent: 34, processCpuPercent: 5, atMs: 99 };
+    state.sample = { cpuPercent: 12, memUsedPercent: 34, processCpuPercent: 5, eventLoopPercent: 7, atMs: 99 };
     const snap = ctl.snapshot();
     expect(snap).toMatchObject({ workers: 1, busyWorkers: 1, load: state.sample });
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);

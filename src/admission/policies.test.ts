@@ -102,9 +102,15 @@ describe('deadline policy: shed when remaining < expected wait + service', () =>
 });
 
 describe('the CPU figure the policies read', () => {
-  const sample = (cpuPercent: number, processCpuPercent: number) => ({ cpuPercent, memUsedPercent: 0, processCpuPercent, atMs: 0 });
+  const sample = (cpuPercent: number, processCpuPercent: number, eventLoopPercent = Number.NaN) => ({
+    cpuPercent,
+    memUsedPercent: 0,
+    processCpuPercent,
+    eventLoopPercent,
+    atMs: 0,
+  });
 
-  it('is the busier of machine and process by default: a saturated event loop sheds on an idle machine', () => {
+  it('is the busiest of machine, process and event loop by default: a saturated node sheds on an idle machine', () => {
     expect(policyCpu('busier', sample(40, 97))).toBe(97);
     expect(policyCpu('busier', sample(96, 10))).toBe(96);
     expect(policyCpu('busier', sample(Number.NaN, 50))).toBe(50);
@@ -113,5 +119,15 @@ describe('the CPU figure the policies read', () => {
     const cfg = parseAdmissionConfig({});
     expect(evaluateLoadPolicies(cfg, 'upload', sample(40, 95), () => 0.99)).toMatchObject({ reason: 'priority' });
     expect(evaluateLoadPolicies(parseAdmissionConfig({ cpuSignal: 'machine' }), 'upload', sample(40, 95), () => 0.99)).toBeNull();
+  });
+
+  it('counts a node starved on a shared core: half a core of CPU, but an event loop busy all the time', () => {
+    expect(policyCpu('busier', sample(68, 54, 99))).toBe(99);
+    expect(policyCpu('busier', sample(Number.NaN, Number.NaN, 42))).toBe(42);
+    expect(policyCpu('busier', sample(Number.NaN, Number.NaN, Number.NaN))).toBeNaN();
+    expect(policyCpu('machine', sample(68, 54, 99))).toBe(68);
+    const cfg = parseAdmissionConfig({});
+    expect(evaluateLoadPolicies(cfg, 'upload', sample(68, 54, 99), () => 0.99)).toMatchObject({ reason: 'priority' });
+    expect(evaluateLoadPolicies(cfg, 'upload', sample(68, 54, 60), () => 0.99)).toBeNull();
   });
 });

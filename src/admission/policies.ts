@@ -18,6 +18,12 @@ export interface LoadSample {
    * is a saturated node however idle the others are (the seed measured a container's CPU).
    */
   processCpuPercent: number;
+  /**
+   * Share of the interval this process's event loop was busy, 0..100 (Node's event-loop
+   * utilization). Unlike process CPU it counts time the loop had work but waited for a core: a
+   * node sharing its core with another busy process is saturated at 50 % CPU, and this shows it.
+   */
+  eventLoopPercent: number;
   atMs: number;
 }
 
@@ -53,14 +59,16 @@ export function cpuBandPolicy(cfg: AdmissionConfig['cpuBands'], kind: RequestKin
 }
 
 /**
- * The CPU figure the CPU policies read. 'busier': the higher of the machine's and this process's
- * (a node whose event loop is saturated is overloaded even on an otherwise idle machine, and a
- * node on a machine saturated by others is starved); 'machine': the machine's only.
+ * The CPU figure the CPU policies read. 'busier': the highest of the machine's CPU, this
+ * process's CPU and its event loop's utilization (a node whose event loop is saturated is
+ * overloaded even on an otherwise idle machine, or when it gets only part of a contended core;
+ * a node on a machine saturated by others is starved); 'machine': the machine's only.
+ * Figures not measured yet (NaN) are left out; all NaN gives NaN, on which nothing sheds.
  */
 export function policyCpu(signal: AdmissionConfig['cpuSignal'], sample: LoadSample): number {
-  if (signal === 'machine' || Number.isNaN(sample.processCpuPercent)) return sample.cpuPercent;
-  if (Number.isNaN(sample.cpuPercent)) return sample.processCpuPercent;
-  return Math.max(sample.cpuPercent, sample.processCpuPercent);
+  if (signal === 'machine') return sample.cpuPercent;
+  const known = [sample.cpuPercent, sample.processCpuPercent, sample.eventLoopPercent].filter((x) => !Number.isNaN(x));
+  return known.length === 0 ? Number.NaN : Math.max(...known);
 }
 
 /** The load policies in their fixed order (memory, priority, cpu-band); the first to shed wins. */

@@ -8,7 +8,7 @@ afterEach(() => {
 
 /** A sampler on a fake clock and a fake process-CPU counter, reading whatever the test puts in `machine`. */
 function fakeSampler(intervalMs = 500) {
-  const s = { t: 0, cpuUs: 0, machine: { cpuPercent: 10, memUsedPercent: 20 } as MachineLoad, reads: 0 };
+  const s = { t: 0, cpuUs: 0, loop: { active: 0, idle: 0 }, machine: { cpuPercent: 10, memUsedPercent: 20 } as MachineLoad, reads: 0 };
   const sampler = new LoadSampler({
     intervalMs,
     read: async () => {
@@ -18,6 +18,7 @@ function fakeSampler(intervalMs = 500) {
     now: () => s.t,
     cpuUsage: () => ({ user: s.cpuUs, system: 0 }),
     cores: 2,
+    eventLoop: () => ({ ...s.loop }),
   });
   return { sampler, s };
 }
@@ -25,11 +26,24 @@ function fakeSampler(intervalMs = 500) {
 describe('LoadSampler', () => {
   it('reports NaN (nothing sheds) until the first reading, then the reading', async () => {
     const { sampler, s } = fakeSampler();
-    expect(sampler.latest()).toEqual({ cpuPercent: NaN, memUsedPercent: NaN, processCpuPercent: NaN, atMs: 0 });
+    expect(sampler.latest()).toEqual({ cpuPercent: NaN, memUsedPercent: NaN, processCpuPercent: NaN, eventLoopPercent: NaN, atMs: 0 });
     s.t = 1000;
     s.cpuUs = 500_000; // 500 ms of CPU in 1000 ms on 2 cores = 25 %
+    s.loop = { active: 900, idle: 100 }; // busy 90 % of the second, though it got only half a core's CPU
     await sampler.tick();
-    expect(sampler.latest()).toEqual({ cpuPercent: 10, memUsedPercent: 20, processCpuPercent: 25, atMs: 1000 });
+    expect(sampler.latest()).toEqual({ cpuPercent: 10, memUsedPercent: 20, processCpuPercent: 25, eventLoopPercent: 90, atMs: 1000 });
+  });
+
+  it("reports the event loop's busy share per interval, not since start", async () => {
+    const { sampler, s } = fakeSampler();
+    s.loop = { active: 100, idle: 900 };
+    await sampler.tick();
+    expect(sampler.latest().eventLoopPercent).toBe(10);
+    s.loop = { active: 600, idle: 1400 }; // this interval: 500 active of 1000
+    await sampler.tick();
+    expect(sampler.latest().eventLoopPercent).toBe(50);
+    await sampler.tick(); // no time passed: the last figure stands
+    expect(sampler.latest().eventLoopPercent).toBe(50);
   });
 
   it('an override forces fields on top of the readings until cleared', async () => {

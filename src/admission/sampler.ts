@@ -18,6 +18,8 @@ export interface LoadSamplerOptions {
   cpuUsage?: () => NodeJS.CpuUsage;
   /** Cores process CPU is measured against; default 1 (see LoadSample.processCpuPercent). */
   cores?: number;
+  /** Cumulative event-loop active and idle time in ms (performance.eventLoopUtilization). */
+  eventLoop?: () => { active: number; idle: number };
 }
 
 /** Sums of every core's CPU times (ms) since boot, from os.cpus(): no process spawned, nothing blocks. */
@@ -51,7 +53,7 @@ export async function readMachineLoad(): Promise<MachineLoad> {
 }
 
 type Override = Partial<Omit<LoadSample, 'atMs'>>;
-const unknownLoad = (atMs: number): LoadSample => ({ cpuPercent: NaN, memUsedPercent: NaN, processCpuPercent: NaN, atMs });
+const unknownLoad = (atMs: number): LoadSample => ({ cpuPercent: NaN, memUsedPercent: NaN, processCpuPercent: NaN, eventLoopPercent: NaN, atMs });
 
 /**
  * Samples load off the hot path: a timer refreshes one reading, and admission just reads it
@@ -69,6 +71,8 @@ export class LoadSampler {
   private timer: NodeJS.Timeout | null = null;
   private inFlight = false;
   private prevCpu: { usage: NodeJS.CpuUsage; atMs: number };
+  private readonly eventLoop: () => { active: number; idle: number };
+  private prevLoop: { active: number; idle: number };
   /** Readings that failed (the previous one is kept); for logs and tests. */
   errors = 0;
 
@@ -80,6 +84,8 @@ export class LoadSampler {
     this.cores = Math.max(1, opts.cores ?? 1);
     this.last = unknownLoad(this.now());
     this.prevCpu = { usage: this.cpuUsage(), atMs: this.now() };
+    this.eventLoop = opts.eventLoop ?? (() => performance.eventLoopUtilization());
+    this.prevLoop = this.eventLoop();
   }
 
   /** The hot path: the last reading, with any override applied. */
@@ -111,7 +117,13 @@ export class LoadSampler {
     this.inFlight = true;
     try {
       const machine = await this.read();
-      this.last = { cpuPercent: machine.cpuPercent, memUsedPercent: machine.memUsedPercent, processCpuPercent: this.processCpu(), atMs: this.now() };
+      this.last = {
+        cpuPercent: machine.cpuPercent,
+        memUsedPercent: machine.memUsedPercent,
+        processCpuPercent: this.processCpu(),
+        eventLoopPercent: this.eventLoopBusy(),
+        atMs: this.now(),
+      };
     } catch {
       this.errors++;
     } finally {
@@ -130,5 +142,15 @@ export class LoadSampler {
     if (!(atMs > prev.atMs)) return this.last.processCpuPercent;
     const percent = (busyMs / (atMs - prev.atMs) / this.cores) * 100;
     return Math.min(100, Math.max(0, percent));
+  }
+
+  /** The event loop's busy share since the previous reading (0..100). */
+  private eventLoopBusy(): number {
+    const now = this.eventLoop();
+    const active = now.active - this.prevLoop.active;
+    const total = active + now.idle - this.prevLoop.idle;
+    this.prevLoop = now;
+    if (!(total > 0)) return this.last.eventLoopPercent;
+    return Math.min(100, Math.max(0, (100 * active) / total));
   }
 }

@@ -97,6 +97,7 @@ export function admissionStats(s: AdmissionSnapshot, config: AdmissionConfig): A
       cpuPercent: orMinusOne(s.load.cpuPercent),
       memUsedPercent: orMinusOne(s.load.memUsedPercent),
       processCpuPercent: orMinusOne(s.load.processCpuPercent),
+      eventLoopPercent: orMinusOne(s.load.eventLoopPercent),
       atMs: s.load.atMs,
     },
     policies: policyFlags.filter(([, on]) => on).map(([name]) => name),

@@ -34,7 +34,7 @@ function download(client: LarderServiceClient, deadlineMs: number): Promise<{ co
 }
 
 describe('early admission of downloads', () => {
-  const load = { cpuPercent: 10, memUsedPercent: 10, processCpuPercent: 10, atMs: 0 };
+  const load = { cpuPercent: 10, memUsedPercent: 10, processCpuPercent: 10, eventLoopPercent: 10, atMs: 0 };
 
   it('marks admitted calls for the handler, which then does not decide again', async () => {
     const controller = new AdmissionController({ random: () => 0.99, now: Date.now, sample: () => load });
@@ -47,7 +47,7 @@ describe('early admission of downloads', () => {
   });
 
   it('refuses before any handler runs, with the reason and a count', async () => {
-    const busy = { cpuPercent: 99, memUsedPercent: 95, processCpuPercent: 99, atMs: 0 };
+    const busy = { cpuPercent: 99, memUsedPercent: 95, processCpuPercent: 99, eventLoopPercent: 99, atMs: 0 };
     const controller = new AdmissionController({ random: () => 0, now: Date.now, sample: () => busy });
     const seen: boolean[] = [];
     const client = await start(controller, seen);

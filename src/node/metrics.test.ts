@@ -49,12 +49,15 @@ describe('node metrics', () => {
     expect(last.downloads!.completed - first.downloads!.completed).toBe(1);
     expect(last.load!.memUsedPercent).toBeGreaterThan(0);
     expect(last.load!.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(last.load!.eventLoopPercent).toBeGreaterThan(0); // it served a download and streamed samples
+    expect(last.load!.eventLoopPercent).toBeLessThanOrEqual(100);
     expect(samples[3]!.commitIndex).toBeGreaterThanOrEqual(samples[0]!.commitIndex);
     const info = await client.clusterInfo(ep);
     expect(info.admission?.downloads?.accepted).toBeGreaterThanOrEqual(1);
 
     const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin/larder.mjs'), 'cluster'], { env: { ...process.env, LARDER_NODES: ep } });
     expect(stdout).toMatch(/load and admission/);
+    expect(stdout).toMatch(/event loop/);
     expect(stdout).toMatch(/memory,priority,cpu-band,deadline/);
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { AdmissionController } from '../controller.js';
 import type { LoadSample } from '../policies.js';
 
 export function load(cpuPercent = 0, memUsedPercent = 0): LoadSample {
-  return { cpuPercent, memUsedPercent, processCpuPercent: 0, atMs: 0 };
+  return { cpuPercent, memUsedPercent, processCpuPercent: 0, eventLoopPercent: 0, atMs: 0 };
 }
 
 /** A promise the test settles by hand: a task that takes exactly as long as the test says. */

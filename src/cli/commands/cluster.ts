@@ -26,7 +26,7 @@ export async function cluster(client: LarderClient, endpoints: string[]): Promis
   const load = [...seen.values()].filter((r): r is ClusterInfoResponse => !(r instanceof Error) && r.admission !== undefined).map(loadRow);
   if (load.length > 0)
     console.log(
-      `\nload and admission (queued/capacity, shed = refused by load shedding since start)\n${table(['node', 'cpu', 'mem', 'workers', 'downloads', 'uploads', 'shed down', 'shed up', 'policies'], load)}`,
+      `\nload and admission (queued/capacity, shed = refused by load shedding since start)\n${table(['node', 'cpu', 'mem', 'event loop', 'workers', 'downloads', 'uploads', 'shed down', 'shed up', 'policies'], load)}`,
     );
 }
 
@@ -40,6 +40,7 @@ function loadRow(r: ClusterInfoResponse): (string | number)[] {
     r.nodeId,
     pct(a.load?.cpuPercent ?? -1),
     pct(a.load?.memUsedPercent ?? -1),
+    pct(a.load?.eventLoopPercent ?? -1),
     `${a.busyWorkers}/${a.workers}`,
     queue(a.downloads),
     queue(a.uploads),

@@ -310,6 +310,11 @@ export interface LoadSample {
   /** This process, 0-100 of one core (its JavaScript runs on one thread). */
   processCpuPercent: number;
   atMs: number;
+  /**
+   * This process's event loop, 0-100 busy over the last interval: unlike process CPU it counts
+   * time the loop had work but waited for a core, so a node on a contended core shows saturated.
+   */
+  eventLoopPercent: number;
 }
 
 export interface AdmissionStats {
@@ -3062,7 +3067,7 @@ export const QueueStats: MessageFns<QueueStats> = {
 };
 
 function createBaseLoadSample(): LoadSample {
-  return { cpuPercent: 0, memUsedPercent: 0, processCpuPercent: 0, atMs: 0 };
+  return { cpuPercent: 0, memUsedPercent: 0, processCpuPercent: 0, atMs: 0, eventLoopPercent: 0 };
 }
 
 export const LoadSample: MessageFns<LoadSample> = {
@@ -3078,6 +3083,9 @@ export const LoadSample: MessageFns<LoadSample> = {
     }
     if (message.atMs !== 0) {
       writer.uint32(32).int64(message.atMs);
+    }
+    if (message.eventLoopPercent !== 0) {
+      writer.uint32(41).double(message.eventLoopPercent);
     }
     return writer;
   },
@@ -3127,6 +3135,14 @@ export const LoadSample: MessageFns<LoadSample> = {
             message.atMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.eventLoopPercent = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3161,6 +3177,11 @@ export const LoadSample: MessageFns<LoadSample> = {
         : isSet(object.at_ms)
         ? globalThis.Number(object.at_ms)
         : 0,
+      eventLoopPercent: isSet(object.eventLoopPercent)
+        ? globalThis.Number(object.eventLoopPercent)
+        : isSet(object.event_loop_percent)
+        ? globalThis.Number(object.event_loop_percent)
+        : 0,
     };
   },
 
@@ -3178,6 +3199,9 @@ export const LoadSample: MessageFns<LoadSample> = {
     if (message.atMs !== 0) {
       obj.atMs = Math.round(message.atMs);
     }
+    if (message.eventLoopPercent !== 0) {
+      obj.eventLoopPercent = floatToJson(message.eventLoopPercent);
+    }
     return obj;
   },
 
@@ -3190,6 +3214,7 @@ export const LoadSample: MessageFns<LoadSample> = {
     message.memUsedPercent = object.memUsedPercent ?? 0;
     message.processCpuPercent = object.processCpuPercent ?? 0;
     message.atMs = object.atMs ?? 0;
+    message.eventLoopPercent = object.eventLoopPercent ?? 0;
     return message;
   },
 };
