@@ -9,8 +9,8 @@
  * so the node's capacity, not the generator's, is what saturates.
  *
  * Capacity = the knee of the node with shedding off: open-loop rates rising from a closed loop's
- * figure in 6 s steps of 15 % while the node still serves >= 97 % of what is offered in time with
- * a p99 under half the deadline; the best goodput of a passing step. (A closed loop of 128 users alone underestimated it by up to 2.4x:
+ * figure in 3 s steps of 15 % while the node still serves >= 97 % of what is offered in time; the
+ * best goodput of a passing step. (A closed loop of 128 users alone underestimated it by up to 2.4x:
  * its users wait on each other, and "3x" of it was barely above the peak.) Peak = the best
  * download goodput seen anywhere in the run. Target: with shedding on, download goodput at 3x
  * offered load >= 80 % of peak.
@@ -70,7 +70,7 @@ const multipliers = (values.multipliers ?? '0.5,1,1.5,2,2.5,3').split(',').map(N
 const concurrency = Number(values.concurrency ?? 128);
 const outDir = path.resolve(values.out ?? 'bench/out');
 const burnerCount = Number(values.burners ?? 1);
-const kneeStepSeconds = 6;
+const kneeStepSeconds = 3;
 /** The clients' throttle in the third sweep: the client library's, with k from --throttle-k if given. */
 const clientThrottle = { ...defaultThrottle, k: Number(values['throttle-k'] ?? defaultThrottle.k) };
 
@@ -117,10 +117,11 @@ const servedShare = (r: LoadResult): number => r.download.ok / Math.max(1, r.dow
 async function findKnee(eps: string[], files: StoredFileRef[], start: number): Promise<number> {
   let best = 0;
   for (let rate = start, step = 0; step < 12; rate *= 1.15, step++) {
-    // 6 s and a p99 under half the deadline: a rate just past the node's capacity builds its
-    // queue slowly, and 3 s steps passed rates that collapsed when held for 15 s.
+    // 3 s steps can pass a rate that collapses when held for 15 s; 6 s steps, on a node still
+    // cold from start, stopped at half the peak seen later. Neither is steady on these machines:
+    // each run prints its offered load as a multiple of the peak it saw.
     const { result, generatorCpu } = await openLoopPoint(workload(eps, files, 50 + step), rate, kneeStepSeconds);
-    const ok = servedShare(result) >= 0.97 && p99(result, 'download') < deadlineMs / 2;
+    const ok = servedShare(result) >= 0.97;
     console.error(
       `  knee: ${rate.toFixed(0)}/s offered, ${goodput(result, 'download').toFixed(0)}/s served (${(100 * servedShare(result)).toFixed(1)} %), p99 ${p99(result, 'download').toFixed(0)} ms, generator CPU ${generatorCpu.toFixed(0)} %`,
     );
