@@ -9,7 +9,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LarderServiceService, type DownloadRequest, type DownloadResponse, type FileInfo } from '../shared/proto/larder/v1/store.js';
+import { LarderServiceService, ReadConsistency, type DownloadRequest, type DownloadResponse, type FileInfo } from '../shared/proto/larder/v1/store.js';
 import { LarderClient } from './larder-client.js';
 
 // These test servers speak plain text; real nodes speak TLS (lanClientCredentials).
@@ -64,11 +64,39 @@ describe('LarderClient', () => {
 
   it('does not retry errors a retry cannot fix', async () => {
     let calls = 0;
-    const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => (calls++, cb(err(status.NOT_FOUND, 'no such file'))) });
+    const node = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => (calls++, cb(err(status.INVALID_ARGUMENT, 'not a content hash'))) });
     const client = new LarderClient({ credentials: insecure, endpoints: [node], retry: { baseDelayMs: 1 } });
-    await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ grpcCode: status.NOT_FOUND });
+    await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ grpcCode: status.INVALID_ARGUMENT });
     expect(calls).toBe(1);
     client.close();
+  });
+
+  it('asks once more, linearizably, before believing NOT_FOUND: a follower behind the leader does not hide a fresh upload', async () => {
+    const seen: number[] = [];
+    // A follower that has not applied the upload yet: only a linearizable read (ReadIndex) finds it.
+    const lagging = await serve({
+      stat: (c: { request: { consistency: number } }, cb: (e: unknown, r?: unknown) => void) => {
+        seen.push(c.request.consistency);
+        if (c.request.consistency === ReadConsistency.READ_CONSISTENCY_LINEARIZABLE) cb(null, { info });
+        else cb(err(status.NOT_FOUND, 'no file with hash'));
+      },
+    });
+    const client = new LarderClient({ credentials: insecure, endpoints: [lagging], retry: { baseDelayMs: 1 } });
+    await expect(client.stat({ hash: info.hash })).resolves.toEqual(info);
+    expect(seen).toEqual([ReadConsistency.READ_CONSISTENCY_UNSPECIFIED, ReadConsistency.READ_CONSISTENCY_LINEARIZABLE]);
+    expect(client.stats()).toMatchObject({ attempts: 2, failed: 0 });
+    seen.length = 0;
+    const missing = await serve({
+      stat: (c: { request: { consistency: number } }, cb: (e: unknown) => void) => (
+        seen.push(c.request.consistency),
+        cb(err(status.NOT_FOUND, 'no file with hash'))
+      ),
+    });
+    const other = new LarderClient({ credentials: insecure, endpoints: [missing], retry: { baseDelayMs: 1 } });
+    await expect(other.stat({ hash: info.hash })).rejects.toMatchObject({ grpcCode: status.NOT_FOUND });
+    expect(seen).toHaveLength(2); // really missing: asked twice, then believed
+    client.close();
+    other.close();
   });
 
   it("honours a shed answer's retry-after hint and reports the shed", async () => {
@@ -91,7 +119,7 @@ describe('LarderClient', () => {
     const busy = await serve({
       stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.RESOURCE_EXHAUSTED, 'busy', { [retryAfterMsKey]: '50', [shedReasonKey]: 'cpu-band' })),
     });
-    const broken = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.NOT_FOUND, 'no such file')) });
+    const broken = await serve({ stat: (_c: unknown, cb: (e: unknown) => void) => cb(err(status.INVALID_ARGUMENT, 'not a content hash')) });
     const client = new LarderClient({ credentials: insecure, endpoints: [busy], retry: { baseDelayMs: 1, deadlineMs: 1500 } });
     await expect(client.stat({ hash: info.hash })).rejects.toMatchObject({ shed: true, grpcCode: status.RESOURCE_EXHAUSTED });
     const afterShed = client.stats();

@@ -150,18 +150,25 @@ export class LarderClient {
     return e;
   }
 
-  /** Runs `attempt` against nodes until it succeeds, fails for good, or the deadline passes. */
+  /**
+   * Runs `attempt` against nodes until it succeeds, fails for good, or the deadline passes.
+   * `admitted`: the call is throttled as that kind. `freshOnNotFound`: a NOT_FOUND is asked once
+   * more as a linearizable read (`attempt` gets fresh = true) before it is believed: files are
+   * immutable, so "not found" is the one thing a node that has not applied the latest commits can
+   * get wrong, and a client reading its own upload back from a follower must not see it.
+   */
   private async withRetry<T>(
     kind: 'read' | 'write',
-    attempt: (stub: Stub, deadline: Date, endpoint: string) => Promise<T>,
+    attempt: (stub: Stub, deadline: Date, fresh: boolean) => Promise<T>,
     times: Pick<RetryPolicy, 'deadlineMs' | 'attemptTimeoutMs'> = this.policy,
-    admitted?: AdmittedCall,
+    how: { admitted?: AdmittedCall; freshOnNotFound?: boolean } = {},
   ): Promise<T> {
     const deadlineAt = Date.now() + times.deadlineMs;
     let lastRefusal: LarderClientError | null = null;
+    let fresh = false;
     for (let n = 0; ; n++) {
       const endpoint = this.pick(kind);
-      const throttle = this.throttleFor(endpoint, admitted);
+      const throttle = this.throttleFor(endpoint, how.admitted);
       if (throttle && !throttle.allow()) {
         this.counts.throttled++;
         const wait = backoffMs(n, this.policy);
@@ -171,7 +178,7 @@ export class LarderClient {
       }
       this.counts.attempts++;
       try {
-        const result = await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + times.attemptTimeoutMs)), endpoint);
+        const result = await attempt(this.stub(endpoint), new Date(Math.min(deadlineAt, Date.now() + times.attemptTimeoutMs)), fresh);
         throttle?.accepted();
         return result;
       } catch (e) {
@@ -179,6 +186,10 @@ export class LarderClient {
         if (typeof err.code !== 'number') throw this.failed(e);
         const outcome = classify(err);
         if (!refusedForLoad(err, outcome)) throttle?.accepted();
+        if (err.code === status.NOT_FOUND && how.freshOnNotFound && !fresh) {
+          fresh = true;
+          continue;
+        }
         if (outcome.kind === 'retry' && outcome.shed) this.counts.shed++;
         if (refusedForLoad(err, outcome)) lastRefusal = toClientError(err, endpoint, true);
         if (Date.now() >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
@@ -210,7 +221,12 @@ export class LarderClient {
     const deadlineMs = Math.max(this.policy.deadlineMs, needMs);
     // One id for every attempt: a retry may take over the lock an interrupted attempt left.
     const uploadId = randomUUID();
-    return this.withRetry('write', (stub, deadline) => uploadOnce(stub, deadline, input, uploadId), { deadlineMs, attemptTimeoutMs: deadlineMs }, 'upload');
+    return this.withRetry(
+      'write',
+      (stub, deadline) => uploadOnce(stub, deadline, input, uploadId),
+      { deadlineMs, attemptTimeoutMs: deadlineMs },
+      { admitted: 'upload' },
+    );
   }
 
   /** Streams a file's bytes into `sink`; an interrupted download resumes where it stopped. */
@@ -220,14 +236,14 @@ export class LarderClient {
     const start = opts.offset ?? 0;
     return this.withRetry(
       'read',
-      async (stub, deadline) => {
+      async (stub, deadline, fresh) => {
         const length = opts.length ? opts.length - received : 0;
         const req = {
           hash: ref.hash ?? '',
           name: ref.name ?? '',
           offset: start + received,
           length,
-          consistency: opts.linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED,
+          consistency: opts.linearizable || fresh ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED,
         };
         const call = stub.download(req, { deadline });
         for await (const part of call as AsyncIterable<{ info?: FileInfo; data: Buffer }>) {
@@ -241,14 +257,21 @@ export class LarderClient {
         return info;
       },
       this.policy,
-      'download',
+      { admitted: 'download', freshOnNotFound: true },
     );
   }
 
   stat(ref: { hash?: string; name?: string }, linearizable = false): Promise<FileInfo> {
-    const consistency = linearizable ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED;
-    return this.withRetry('read', (stub, deadline) =>
-      unary<FileInfo>((cb) => stub.stat({ hash: ref.hash ?? '', name: ref.name ?? '', consistency }, new Metadata(), { deadline }, (e, r) => cb(e, r?.info))),
+    const consistencyOf = (fresh: boolean): ReadConsistency =>
+      linearizable || fresh ? ReadConsistency.READ_CONSISTENCY_LINEARIZABLE : ReadConsistency.READ_CONSISTENCY_UNSPECIFIED;
+    return this.withRetry(
+      'read',
+      (stub, deadline, fresh) =>
+        unary<FileInfo>((cb) =>
+          stub.stat({ hash: ref.hash ?? '', name: ref.name ?? '', consistency: consistencyOf(fresh) }, new Metadata(), { deadline }, (e, r) => cb(e, r?.info)),
+        ),
+      this.policy,
+      { freshOnNotFound: true },
     );
   }
 
