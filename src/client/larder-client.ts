@@ -164,7 +164,8 @@ export class LarderClient {
     how: { admitted?: AdmittedCall; freshOnNotFound?: boolean } = {},
   ): Promise<T> {
     const deadlineAt = Date.now() + times.deadlineMs;
-    let lastRefusal: LarderClientError | null = null;
+    /** The last shed answer: what a call that ends held back, or out of time after sheds, reports. */
+    let lastShed: LarderClientError | null = null;
     let fresh = false;
     for (let n = 0; ; n++) {
       const endpoint = this.pick(kind);
@@ -172,7 +173,7 @@ export class LarderClient {
       if (throttle && !throttle.allow()) {
         this.counts.throttled++;
         const wait = backoffMs(n, this.policy);
-        if (Date.now() + wait >= deadlineAt) throw this.failed(lastRefusal ?? throttledError(endpoint));
+        if (Date.now() + wait >= deadlineAt) throw this.failed(lastShed ?? throttledError(endpoint));
         await new Promise((r) => setTimeout(r, wait));
         continue;
       }
@@ -191,8 +192,10 @@ export class LarderClient {
           continue;
         }
         if (outcome.kind === 'retry' && outcome.shed) this.counts.shed++;
-        if (refusedForLoad(err, outcome)) lastRefusal = toClientError(err, endpoint, true);
-        if (Date.now() >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
+        if (outcome.kind === 'retry' && outcome.shed) lastShed = toClientError(err, endpoint, true);
+        // Out of time in an attempt after being shed: the sheds are what the caller needs to hear.
+        const gaveUp = (): LarderClientError => (err.code === status.DEADLINE_EXCEEDED && lastShed ? lastShed : toClientError(err, endpoint, true));
+        if (Date.now() >= deadlineAt) throw this.failed(gaveUp());
         if (outcome.kind === 'fail') throw this.failed(toClientError(err, endpoint));
         if (outcome.leaderHint) {
           this.leader = outcome.leaderHint;
@@ -200,7 +203,7 @@ export class LarderClient {
         } else if (kind === 'write') this.leader = null;
         if (outcome.shed) this.init.onShed?.(endpoint, outcome.retryAfterMs);
         const wait = Math.max(outcome.leaderHint && !outcome.shed ? 0 : backoffMs(n, this.policy), outcome.retryAfterMs);
-        if (Date.now() + wait >= deadlineAt) throw this.failed(toClientError(err, endpoint, true));
+        if (Date.now() + wait >= deadlineAt) throw this.failed(gaveUp());
         await new Promise((r) => setTimeout(r, wait));
       }
     }
