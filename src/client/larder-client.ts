@@ -191,8 +191,10 @@ export class LarderClient {
           fresh = true;
           continue;
         }
-        if (outcome.kind === 'retry' && outcome.shed) this.counts.shed++;
-        if (outcome.kind === 'retry' && outcome.shed) lastShed = toClientError(err, endpoint, true);
+        if (outcome.kind === 'retry' && outcome.shed) {
+          this.counts.shed++;
+          lastShed = toClientError(err, endpoint, true);
+        }
         // Out of time in an attempt after being shed: the sheds are what the caller needs to hear.
         const gaveUp = (): LarderClientError => (err.code === status.DEADLINE_EXCEEDED && lastShed ? lastShed : toClientError(err, endpoint, true));
         if (Date.now() >= deadlineAt) throw this.failed(gaveUp());
