@@ -57,12 +57,21 @@ const children: ChildProcess[] = ids.map((id, i) => {
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, LARDER_LOG_PRETTY: '1' } });
   child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`node ${id} exited (${signal ?? code}); the others keep running`);
+    if (stopping) return;
+    exited++;
+    if (exited < count) {
+      console.error(`node ${id} exited (${signal ?? code}); the others keep running`);
+      return;
+    }
+    // Nothing left to supervise (every node refused to start, e.g. its data dir is in use).
+    console.error(`node ${id} exited (${signal ?? code}); no node is running: see the errors above`);
+    process.exit(1);
   });
   return child;
 });
 
 let stopping = false;
+let exited = 0;
 const endpoints = ids.map((_, i) => address(i)).join(',');
 console.log(`
 Larder: ${count} nodes on ${endpoints}, data under ${root}
